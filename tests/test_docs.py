@@ -1,0 +1,55 @@
+"""Every Python block in the docs runs, and every ``wcitsim`` command in the README works."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+
+
+def _blocks(language: str) -> list[tuple[str, str]]:
+    found = []
+    for page in DOCS:
+        for lang, body in FENCE.findall(page.read_text(encoding="utf-8")):
+            if lang == language:
+                found.append((page.name, body))
+    return found
+
+
+@pytest.mark.parametrize(("page", "code"), _blocks("python"), ids=lambda v: v if v.endswith(".md") else "")
+def test_python_blocks_run(page, code, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, f"{page}:python-block", "exec"), {"__name__": "__doc_example__"})
+
+
+def _wcitsim_commands() -> list[str]:
+    commands = []
+    for _, body in _blocks("bash"):
+        for line in body.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("wcitsim ") and "my_" not in line:
+                commands.append(line)
+    return commands
+
+
+@pytest.mark.parametrize("command", _wcitsim_commands())
+def test_readme_commands_run(command):
+    args = shlex.split(command)[1:]
+    done = subprocess.run(
+        [sys.executable, "-m", "wcitsim", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
