@@ -97,13 +97,13 @@ class Delegation(mesa.Agent):
         """Whether the draft's option on clause ``k`` leaves it worse off than 1988 by more than the threshold."""
         voting, a = self.model.world.scenario.voting, self.model.world.signing.exponent
         weight = normalized(self.salience)[k]
-        p = self.position[k]
+        p = self.view()[k]
         return weight * (abs(draft - p) ** a - abs(status_quo - p) ** a) > voting.objection_threshold
 
     def vote(self, draft: float, status_quo: float, k: int) -> str:
         """'yes' for the draft's option, 'no' for the 1988 text, 'abstain' when nearly indifferent."""
         band, a = self.model.world.scenario.voting.abstain_band, self.model.world.signing.exponent
-        p = self.position[k]
+        p = self.view()[k]
         to_draft, to_sq = abs(draft - p) ** a, abs(status_quo - p) ** a
         if to_draft < to_sq - band:
             return "yes"
@@ -111,15 +111,17 @@ class Delegation(mesa.Agent):
             return "no"
         return "abstain"
 
+    def view(self) -> np.ndarray:
+        """The positions its capital instructs it by: interests, moved toward the table by persuasion."""
+        return self.model.world.signing_view(self.interest, self.position)
+
     def judge(self, text: np.ndarray) -> float:
         """Utility gain of ``text`` over the 1988 ITRs, as its capital sees it."""
         world = self.model.world
-        view = world.signing_view(self.interest, self.position)
-        return float(
-            utility_gain(
-                text, world.agenda.status_quo, view, normalized(self.salience), world.signing.exponent
-            )
+        gain = utility_gain(
+            text, world.agenda.status_quo, self.view(), normalized(self.salience), world.signing.exponent
         )
+        return float(gain)
 
     def lean(self, gain: float, group_share: float, conformity: float) -> float:
         """Probability of signing given its gain and the share of its group expected to sign."""
@@ -142,7 +144,8 @@ class Chair(mesa.Agent):
         host = None if world.host is None else self.model.position[world.host]
         weight = world.capability if policy else world.chair_weight
         draft = CHAIR_POLICIES[policy or self.policy]
-        return draft(self.model.position, self.model.salience, weight, world.draft_context(host))
+        view = world.signing_view(self.model.interest, self.model.position)  # the chair consults capitals
+        return draft(self.model.position, self.model.salience, weight, world.draft_context(host, view))
 
     def settle(self, draft: np.ndarray, delegations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seek consensus clause by clause; put the others to the vote of those present and voting."""

@@ -84,29 +84,30 @@ def session_step(world: World, position, yield_weight, draft, shock, t: int) -> 
     return np.clip(position, 0.0, 1.0, out=position)
 
 
-def chair_draft(world: World, position, salience, policy: str | None = None) -> np.ndarray:
+def chair_draft(world: World, position, salience, interest, policy: str | None = None) -> np.ndarray:
     """The chair's draft for the current field, R × K (``policy`` overrides the scenario's)."""
     host = None if world.host is None else position[:, world.host, :]
     draft = CHAIR_POLICIES[policy or world.scenario.chair.policy]
     weight = world.capability if policy else world.chair_weight
-    return draft(position, salience, weight, world.draft_context(host))
+    context = world.draft_context(host, world.signing_view(interest, position))
+    return draft(position, salience, weight, context)
 
 
 def deadline(world: World, draft, position, interest, salience, sign_u, votes: bool = True):
     """Settle the text and decide signatures: (text, contested, tallies, gain, probability, signed).
 
-    Votes are cast from the positions at the table; capitals sign or not by their
-    interests (moved toward the table by ``signing.persuasion``).
+    Capitals instruct their delegations: objections, votes and signatures follow
+    each state's interests (moved toward its position at the table by
+    ``signing.persuasion``), while the chair drafts from the positions at the table.
     """
     sq = world.agenda.status_quo
+    view = world.signing_view(interest, position)
     if votes:
-        text, contested, tallies = settle_text(
-            draft, sq, position, salience, world.scenario.voting, world.signing.exponent
-        )
+        voting = world.scenario.voting
+        text, contested, tallies = settle_text(draft, sq, view, salience, voting, world.signing.exponent)
     else:
         text, contested = draft, np.zeros(draft.shape, dtype=bool)
         tallies = np.zeros((*draft.shape, 3), dtype=int)
-    view = world.signing_view(interest, position)
     gain, prob = signing_probabilities(text, sq, view, salience, world.membership, world.signing)
     return text, contested, tallies, gain, prob, sign_u < prob
 
@@ -156,13 +157,13 @@ def run_vectorized(
     )
     measures = [_field(world, position, salience_norm)]
     for t in range(sessions):
-        draft = chair_draft(world, position, salience)
+        draft = chair_draft(world, position, salience, interest)
         drafts[:, t] = draft
         projected[:, t] = _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
         shock = streams.uniform((n, k))
         position = session_step(world, position, yield_weight, draft, shock, t)
         measures.append(_field(world, position, salience_norm))
-    draft = chair_draft(world, position, salience, policy)
+    draft = chair_draft(world, position, salience, interest, policy)
     text, contested, tallies, gain, prob, signed = deadline(
         world, draft, position, interest, salience, streams.uniform((n,)), negotiate
     )

@@ -219,6 +219,9 @@ class DraftContext:
     intercept: float
     temperature: float
     shift: np.ndarray  # N
+    view: np.ndarray | None = None  # (..., N, K): the positions capitals judge by, if the chair consults them
+    membership: np.ndarray | None = None  # G × N, for group conformity in the majority policy
+    conformity: float = 0.0
 
 
 CHAIR_POLICIES: Registry[Callable[..., np.ndarray]] = Registry("chair policy")
@@ -272,16 +275,25 @@ def draft_majority(position, salience, capability, ctx: DraftContext) -> np.ndar
     """Per clause, the option that maximises the expected number of signatories.
 
     Starts from the compromise draft and improves it one clause at a time, each
-    state counting once (one state, one vote); signing here ignores conformity.
-    Ties keep the option nearest to the compromise.
+    state counting once (one state, one vote), with the signing rule's group
+    conformity. The chair consults capitals: it judges by ``ctx.view`` when
+    given. Ties keep the option nearest to the compromise.
     """
     agenda = ctx.agenda
     draft = draft_compromise(position, salience, capability, ctx)
     sal = normalized(salience)
+    judged = position if ctx.view is None else ctx.view
 
     def expected_signatories(text):
-        gain = utility_gain(text[..., None, :], agenda.status_quo, position, sal, ctx.exponent)
-        return sign_probability(gain, 0.5, 0.0, ctx.intercept, ctx.shift, ctx.temperature).sum(axis=-1)
+        gain = utility_gain(text[..., None, :], agenda.status_quo, judged, sal, ctx.exponent)
+        prob = sign_probability(gain, 0.5, 0.0, ctx.intercept, ctx.shift, ctx.temperature)
+        if ctx.membership is not None and ctx.conformity > 0:
+            for _ in range(2):
+                share = (prob @ ctx.membership.T) @ (ctx.membership > 0)
+                prob = sign_probability(
+                    gain, share, ctx.conformity, ctx.intercept, ctx.shift, ctx.temperature
+                )
+        return prob.sum(axis=-1)
 
     for k in range(agenda.k):
         best_value, best_score = draft[..., k].copy(), expected_signatories(draft)

@@ -96,8 +96,8 @@ class World:
         w = self.scenario.signing.persuasion
         return interest if w == 0 else (1 - w) * interest + w * position
 
-    def draft_context(self, host_position: np.ndarray | None) -> DraftContext:
-        """The drafting policy's context, given the host's current position."""
+    def draft_context(self, host_position: np.ndarray | None, view: np.ndarray | None = None) -> DraftContext:
+        """The drafting policy's context, given the host's current position and the capitals' view."""
         return DraftContext(
             agenda=self.agenda,
             host_position=host_position,
@@ -106,6 +106,9 @@ class World:
             intercept=self.signing.intercept,
             temperature=self.signing.temperature,
             shift=self.signing.shift,
+            view=view,
+            membership=self.membership,
+            conformity=self.signing.conformity,
         )
 
 

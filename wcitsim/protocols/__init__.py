@@ -2,8 +2,8 @@
 
 Every protocol shares the agenda, the seeding and the signing rule, so their
 outcomes are comparable. A protocol runs a stack of replications on the
-vectorised engine; ``negotiates`` tells the reference (Mesa) engine whether to
-hold sessions and votes.
+vectorised engine; ``negotiates`` and ``final_policy`` tell the reference (Mesa)
+engine whether to hold sessions and votes and how the final text is drafted.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class SingleText:
     name = "single_text"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": True}
     negotiates = True
+    final_policy = None
 
     @staticmethod
     def run(world: World, streams: Streams) -> Outcome:
@@ -49,6 +50,7 @@ class Compromise:
     name = "compromise"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": False, "votes": False}
     negotiates = False
+    final_policy = "compromise"
 
     @staticmethod
     def run(world: World, streams: Streams) -> Outcome:

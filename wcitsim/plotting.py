@@ -1,0 +1,92 @@
+"""Figures: functions ``(data, ax) -> ax`` that never run a model.
+
+Import matplotlib only here; model code stays free of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_polarization", "plot_sign_map", "plot_text_by_session"]
+
+REGION_TITLES = {
+    "A": "A Americas",
+    "B": "B W. Europe",
+    "C": "C E. Europe/N. Asia",
+    "D": "D Africa",
+    "E": "E Asia/Australasia",
+    "": "unassigned",
+}
+
+
+def plot_text_by_session(drafts: np.ndarray, clauses: list[str], final_acts: np.ndarray, ax):
+    """Mean draft per clause and session (drafts: R × S × K), with the Final Acts as markers at the end."""
+    mean = drafts.mean(axis=0)
+    sessions = np.arange(1, mean.shape[0] + 1)
+    for k, clause in enumerate(clauses):
+        line = ax.plot(sessions, mean[:, k], marker=".", label=clause)[0]
+        if np.isfinite(final_acts[k]):
+            ax.plot(sessions[-1] + 0.6, final_acts[k], marker="*", markersize=11, color=line.get_color())
+    ax.set_xlabel("session")
+    ax.set_ylabel("draft option (0 = 1988 / narrow, 1 = widest reach)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title("The chair's draft by session (★ = Final Acts)")
+    ax.legend(fontsize="small", ncol=2, loc="best")
+    return ax
+
+
+def plot_polarization(polarization: np.ndarray, bimodality: np.ndarray, ax, threshold: float = 5 / 9):
+    """Esteban–Ray polarization and the bimodality coefficient over sessions (R × (S+1) each), with 90 % bands."""
+    sessions = np.arange(polarization.shape[1])
+    for values, label in ((polarization, "Esteban–Ray polarization"), (bimodality, "bimodality coefficient")):
+        lo, hi = np.quantile(values, [0.05, 0.95], axis=0)
+        line = ax.plot(sessions, values.mean(axis=0), label=label)[0]
+        ax.fill_between(sessions, lo, hi, alpha=0.2, color=line.get_color())
+    ax.axhline(threshold, linestyle="--", color="grey", linewidth=1, label="bimodal above 5/9")
+    ax.set_xlabel("session (0 = opening)")
+    ax.set_ylim(0, 1)
+    ax.set_title("From a multipolar field to two camps?")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_sign_map(countries: pd.DataFrame, ax, columns: int = 6):
+    """A tile grid by ITU region: each tile a state, coloured by P(sign); the record as a mark.
+
+    ``countries`` needs ``iso3``, ``itu_region``, ``p_sign`` and ``record``. A dot
+    marks a recorded signature, a cross a recorded refusal; unknown stays unmarked.
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Rectangle
+
+    cmap, norm = colormaps["RdYlBu"], Normalize(0, 1)
+    x0, rows = 0, 1
+    for region in ("A", "B", "C", "D", "E", ""):
+        block = countries[countries["itu_region"].fillna("") == region].sort_values("iso3")
+        rows = max(rows, -(-len(block) // columns))
+        for i, row in enumerate(block.itertuples()):
+            x, y = x0 + i % columns, -(i // columns)
+            ax.add_patch(Rectangle((x, y), 0.95, 0.95, color=cmap(norm(row.p_sign))))
+            ax.text(x + 0.47, y + 0.62, row.iso3, ha="center", va="center", fontsize=5)
+            if row.record in ("signed", "not_signed"):
+                ax.text(
+                    x + 0.47,
+                    y + 0.25,
+                    "●" if row.record == "signed" else "✕",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                )
+        ax.text(x0 + columns / 2, 1.4, REGION_TITLES[region], ha="center", fontsize=7)
+        x0 += columns + 1
+    ax.set_xlim(-0.5, x0)
+    ax.set_ylim(-rows + 0.5, 2.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    bar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.02)
+    bar.set_label("P(sign)")
+    ax.set_title("P(sign) by state (● signed, ✕ did not sign on 14 Dec 2012, unmarked: unknown)")
+    return ax

@@ -1,0 +1,197 @@
+"""Writing a run: Parquet tables, ``summary.json``, ``meta.json`` and figures, atomically.
+
+A run folder is first written under a temporary name beside its final place and
+then renamed, so a reader never sees a half-written run; an interrupted write
+leaves only a ``.tmp-*`` folder that no reader accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wcitsim import __version__
+from wcitsim.errors import UsageError
+from wcitsim.runner import RunResult
+
+__all__ = ["git_revision", "run_folder", "tables", "write_json_atomic", "write_run"]
+
+
+def git_revision() -> str | None:
+    """The git commit of the wcitsim source tree, if it is a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def write_json_atomic(path: Path, payload: dict) -> None:
+    """Write JSON to a temporary file in the same folder, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2, default=_json_default)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The run's tables: countries, replications, sessions and votes."""
+    w, o = result.world, result.outcome
+    ids = list(w.agenda.ids)
+    known = w.record.isin(["signed", "not_signed"]).to_numpy()
+    replications = pd.DataFrame({"replication": np.arange(result.replications), "seed": result.seeds})
+    replications["signed"] = o.signed.sum(axis=1)
+    replications["signed_known"] = o.signed[:, known].sum(axis=1)
+    replications["text_matches"] = (o.text == w.agenda.final_acts).sum(axis=1)
+    for k, clause in enumerate(ids):
+        replications[f"text_{clause}"] = o.text[:, k]
+    r, s = o.drafts.shape[:2]
+    sessions = pd.DataFrame(
+        {
+            "replication": np.repeat(np.arange(r), s + 1),
+            "session": np.tile(np.arange(s + 1), r),
+            "polarization": o.polarization.ravel(),
+            "bimodality": o.bimodality.ravel(),
+            "cohesion": o.cohesion.ravel(),
+        }
+    )
+    drafted = sessions["session"] > 0
+    sessions["projected_signatories"] = np.nan
+    sessions.loc[drafted, "projected_signatories"] = o.projected.ravel()
+    for k, clause in enumerate(ids):
+        sessions[f"draft_{clause}"] = np.nan
+        sessions.loc[drafted, f"draft_{clause}"] = o.drafts[:, :, k].ravel()
+    votes = pd.DataFrame(
+        {
+            "replication": np.repeat(np.arange(r), len(ids)),
+            "clause": np.tile(ids, r),
+            "contested": o.contested.ravel(),
+            "yes": o.tallies[..., 0].ravel(),
+            "no": o.tallies[..., 1].ravel(),
+            "abstain": o.tallies[..., 2].ravel(),
+        }
+    )
+    return {
+        "countries": result.countries(),
+        "replications": replications,
+        "sessions": sessions,
+        "votes": votes,
+    }
+
+
+def run_folder(result: RunResult, out: Path) -> Path:
+    """``OUT/<scenario>/s<seed>-r<replications>-<digest>-<engine>``: the same inputs, the same folder."""
+    s = result.scenario
+    return Path(out) / s.meta.name / f"s{result.seed}-r{result.replications}-{s.digest[:8]}-{result.engine}"
+
+
+def _figures(result: RunResult, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from wcitsim.plotting import plot_polarization, plot_sign_map, plot_text_by_session
+
+    o, w = result.outcome, result.world
+    if o.drafts.shape[1]:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        plot_text_by_session(o.drafts, list(w.agenda.ids), w.agenda.final_acts, ax)
+        fig.tight_layout()
+        fig.savefig(folder / "text_by_session.png", dpi=120)
+        plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    plot_polarization(o.polarization, o.bimodality, ax)
+    fig.tight_layout()
+    fig.savefig(folder / "polarization.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(12, 5))
+    plot_sign_map(result.countries(), ax)
+    fig.tight_layout()
+    fig.savefig(folder / "sign_map.png", dpi=140)
+    plt.close(fig)
+
+
+def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:
+    """Write the run under ``out`` atomically and return its folder."""
+    final = run_folder(result, out)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{final.name}-"))
+        staging.chmod(0o755)
+    except OSError as err:
+        raise UsageError(
+            f"{out}: cannot write results here ({err.strerror}); expected a writable folder"
+        ) from None
+    try:
+        for name, frame in tables(result).items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+        write_json_atomic(staging / "summary.json", result.summary())
+        write_json_atomic(staging / "meta.json", _meta(result))
+        if figures:
+            _figures(result, staging)
+        if final.exists():
+            trash = final.with_name(f".tmp-old-{final.name}")
+            os.replace(final, trash)
+            os.replace(staging, final)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def _meta(result: RunResult) -> dict:
+    import mesa
+
+    s = result.scenario
+    return {
+        "scenario": s.meta.name,
+        "scenario_file": s.source,
+        "scenario_digest": s.digest,
+        "scenario_resolved": s.raw,
+        "engine": result.engine,
+        "root_seed": result.seed,
+        "replication_seeds": result.seeds,
+        "replications": result.replications,
+        "wcitsim_version": __version__,
+        "git_revision": git_revision(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "mesa": mesa.__version__,
+        "seconds": result.seconds,
+    }
