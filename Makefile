@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make run    set up .venv and run the baseline scenario"
+	@echo "make data   the data report"
 	@echo "make test   set up .venv with the dev extra, run ruff and the test suite"
 	@echo "make bench  run the benchmarks"
 
@@ -26,22 +27,22 @@ $(PY):
 	  exit 1; fi
 	@echo "Creating $(VENV) with $(PYTHON_FOUND)"
 	@"$(PYTHON_FOUND)" -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --upgrade pip > /dev/null 2>&1 || true
 
 $(STAMP): pyproject.toml | $(PY)
 	@echo "Installing wcitsim and its dev extra into $(VENV)"
-	@$(PY) -m pip install --quiet -e '.[dev]'
+	@$(PY) -m pip install --quiet -e '.[dev]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@$(VENV)/bin/wcitsim data
+	@$(VENV)/bin/wcitsim run scenarios/wcit2012.toml
 
 data: $(STAMP)
 	@$(VENV)/bin/wcitsim data
 
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check wcitsim tests benchmarks tools
-	@$(VENV)/bin/ruff format --check wcitsim tests benchmarks tools
+	@$(VENV)/bin/ruff check wcitsim tests benchmarks tools scenarios/scripts
+	@$(VENV)/bin/ruff format --check wcitsim tests benchmarks tools scenarios/scripts
 
 test: lint
 	@$(VENV)/bin/python -m pytest -q

@@ -1,31 +1,80 @@
-"""``make bench``: the figures the issues ask for, printed in one run."""
+"""``make bench``: replications per second of the baseline on one core, for both engines, and peak memory.
+
+Run with one BLAS thread so that "one core" means one core. Each figure is the
+best of a few repeats (the least disturbed by other work on the machine).
+"""
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse
+import resource
 import time
 import tracemalloc
+from pathlib import Path
 
 from wcitsim.data import load_dataset
+from wcitsim.runner import run_outcome
+from wcitsim.scenario import load_scenario
+from wcitsim.world import build_world, replication_seeds
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
 
 
-def bench_data_loading(repeat: int = 20) -> dict[str, float]:
-    """Time the validated loading of the three data files."""
-    load_dataset()
+def rate(world, engine: str, replications: int, repeats: int) -> float:
+    """Best replications per second over ``repeats`` runs."""
+    seeds = replication_seeds(1, replications)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_outcome(world, seeds, engine)
+        best = min(best, time.perf_counter() - start)
+    return replications / best
+
+
+def peak_mib(world, engine: str, replications: int) -> float:
+    """Peak memory allocated by Python objects during one run (tracemalloc)."""
     tracemalloc.start()
+    run_outcome(world, replication_seeds(2, replications), engine)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def bench_data_loading(repeat: int = 10) -> float:
     start = time.perf_counter()
     for _ in range(repeat):
         load_dataset()
-    elapsed = (time.perf_counter() - start) / repeat
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {"seconds_per_load": elapsed, "peak_mib": peak / 2**20}
+    return (time.perf_counter() - start) / repeat
 
 
 def main() -> None:
-    data = bench_data_loading()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vectorized-reps", type=int, default=2000)
+    parser.add_argument("--reference-reps", type=int, default=3)
+    args = parser.parse_args()
+    world = build_world(load_scenario(BASELINE), load_dataset())
+    run_outcome(world, replication_seeds(0, 32))  # warm up
+    vec = rate(world, "vectorized", args.vectorized_reps, 3)
+    ref = rate(world, "reference", args.reference_reps, 1)
+    print(f"baseline: {world.n} delegations × {world.agenda.k} clauses × {world.sessions} sessions, one core")
     print(
-        f"data loading: {data['seconds_per_load'] * 1e3:.1f} ms per validated load, peak {data['peak_mib']:.1f} MiB"
+        f"  vectorized engine: {vec:8.1f} replications/s ({args.vectorized_reps} replications, batches of 32)"
     )
+    print(f"  reference engine:  {ref:8.2f} replications/s ({args.reference_reps} replications, Mesa agents)")
+    print(f"  ratio vectorized / reference: {vec / ref:,.0f}×")
+    print(
+        f"  peak traced memory: vectorized {peak_mib(world, 'vectorized', 1000):.1f} MiB for 1,000 replications; "
+        f"reference {peak_mib(world, 'reference', 1):.1f} MiB for 1"
+    )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak resident memory of this process: {rss:.0f} MiB")
+    print(f"data loading: {bench_data_loading() * 1e3:.1f} ms per validated load")
 
 
 if __name__ == "__main__":

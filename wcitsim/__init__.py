@@ -3,6 +3,11 @@
 Delegations negotiate the revised International Telecommunication Regulations
 under a chair, vote on contested clauses and decide whether to sign; every run is
 compared with the record of 14 December 2012.
+
+    >>> from wcitsim import load_scenario, run_scenario
+    >>> result = run_scenario(load_scenario("scenarios/wcit2012.toml"), replications=20)
+    >>> result.summary()["split"]["known_states"]["record_signed"]
+    52
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -12,4 +17,25 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+from wcitsim.data import load_dataset
+from wcitsim.runner import RunResult, run_scenario
+from wcitsim.scenario import Scenario, load_scenario, scenario_from_dict
+
+__all__ = [
+    "RunResult",
+    "Scenario",
+    "WcitModel",
+    "__version__",
+    "load_dataset",
+    "load_scenario",
+    "run_scenario",
+    "scenario_from_dict",
+]
+
+
+def __getattr__(name: str):
+    if name == "WcitModel":  # Mesa is imported only when the reference engine is asked for
+        from wcitsim.model import WcitModel
+
+        return WcitModel
+    raise AttributeError(f"module 'wcitsim' has no attribute {name!r}")

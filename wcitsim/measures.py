@@ -47,10 +47,11 @@ def bimodality(x: np.ndarray) -> np.ndarray:
     if n > 3:
         g = g * np.sqrt(n * (n - 1)) / (n - 2)
         k = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * k + 6)
-        value = (g**2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+        denominator = k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
     else:
-        value = (g**2 + 1) / (k + 3)
-    return np.where(m2 > 0, value, 0.0)
+        denominator = k + 3
+    value = np.divide(g**2 + 1, denominator, out=np.ones_like(denominator), where=denominator > 0)
+    return np.where(m2 > 0, np.minimum(value, 1.0), 0.0)
 
 
 def cohesion(x: np.ndarray, membership: np.ndarray) -> np.ndarray:

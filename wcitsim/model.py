@@ -110,7 +110,7 @@ class WcitModel(mesa.Model):
         sessions = frame.iloc[1:]
         return Outcome(
             text=text[None],
-            drafts=np.array(list(sessions["draft"])).reshape(1, len(sessions), -1),
+            drafts=np.array(list(sessions["draft"])).reshape(1, len(sessions), self.world.agenda.k),
             contested=contested[None],
             tallies=tallies[None],
             position=self.position[None].copy(),

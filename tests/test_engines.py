@@ -1,0 +1,100 @@
+"""The two engines give the same results; results depend on the seed only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wcitsim.data import load_dataset
+from wcitsim.engine import Outcome
+from wcitsim.model import WcitModel, run_reference
+from wcitsim.protocols import PROTOCOLS
+from wcitsim.runner import run_outcome, run_scenario
+from wcitsim.scenario import load_scenario
+from wcitsim.world import Streams, build_world, replication_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "tests" / "data" / "toy.toml"
+DATA = load_dataset()
+
+
+def _same(a: Outcome, b: Outcome) -> None:
+    for name in Outcome.__dataclass_fields__:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape, name
+        if x.dtype == bool or np.issubdtype(x.dtype, np.integer):
+            assert np.array_equal(x, y), name
+        else:
+            np.testing.assert_allclose(x, y, rtol=0, atol=1e-9, err_msg=name)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**63 - 1))
+def test_reference_equals_vectorized_on_the_toy(seed):
+    world = build_world(load_scenario(TOY), DATA)
+    _same(run_reference(world, [seed]), PROTOCOLS["single_text"].run(world, Streams([seed])))
+
+
+@pytest.mark.parametrize("protocol", ["single_text", "compromise"])
+def test_reference_equals_vectorized_on_the_baseline(protocol):
+    scenario = load_scenario(ROOT / "scenarios" / "wcit2012.toml").replace(**{"protocol.name": protocol})
+    world = build_world(scenario, DATA)
+    seeds = replication_seeds(3, 2)
+    _same(run_outcome(world, seeds, "reference"), run_outcome(world, seeds, "vectorized"))
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["no_internet_resolution", "consensus_rule", "us_concedes", "industry_lobby", "host_bias"],
+)
+def test_reference_equals_vectorized_on_the_counterfactuals(variant):
+    world = build_world(load_scenario(ROOT / "scenarios" / f"{variant}.toml"), DATA)
+    seeds = replication_seeds(11, 1)
+    _same(run_outcome(world, seeds, "reference"), run_outcome(world, seeds, "vectorized"))
+
+
+def test_same_seed_same_result_and_batching_does_not_matter():
+    world = build_world(load_scenario(TOY), DATA)
+    seeds = replication_seeds(5, 40)
+    whole = run_outcome(world, seeds, batch=40)
+    _same(whole, run_outcome(world, seeds, batch=40))
+    _same(whole, run_outcome(world, seeds, batch=7))
+    first = run_outcome(world, seeds[:13], batch=13)
+    _same(first, Outcome(**{n: getattr(whole, n)[:13] for n in Outcome.__dataclass_fields__}))
+
+
+def test_different_seeds_give_different_draws():
+    world = build_world(load_scenario(TOY), DATA)
+    a, b = run_outcome(world, [1]), run_outcome(world, [2])
+    assert not np.array_equal(a.position, b.position)
+
+
+def test_seeds_are_spawned_children_and_stable():
+    seeds = replication_seeds(20121214, 3)
+    assert seeds == replication_seeds(20121214, 3)
+    assert replication_seeds(20121214, 5)[:3] == seeds
+    assert all(0 <= s < 2**63 for s in seeds) and len(set(seeds)) == 3
+
+
+def test_mesa_model_records_every_session():
+    world = build_world(load_scenario(TOY), DATA)
+    model = WcitModel(world, rng=1)
+    for _ in range(world.sessions):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == world.sessions + 1
+    assert list(frame.columns) == ["session", "draft", "projected", "polarization", "bimodality", "cohesion"]
+    assert len(model.delegations) == world.n == 6
+    assert {d.iso3 for d in model.delegations} == {"USA", "DEU", "RUS", "CHN", "KEN", "BRA"}
+
+
+def test_run_scenario_summary_is_complete():
+    result = run_scenario(load_scenario(TOY), 10, 3, data=DATA)
+    summary = result.summary()
+    assert summary["replications"] == 10 and summary["seed"] == 3
+    assert set(summary) >= {"scenario", "split", "countries", "text", "polarization", "timing", "engine"}
+    assert len(summary["polarization"]["esteban_ray"]) == result.world.sessions + 1

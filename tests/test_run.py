@@ -1,0 +1,145 @@
+"""``wcitsim run``, its files, the golden toy result, every scenario and the example scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wcitsim import load_scenario, run_scenario
+from wcitsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "tests" / "data" / "toy.toml"
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def test_golden_toy_result():
+    """The toy scenario's result, pinned: a change here is a change of the model, to be explained."""
+    golden = json.loads((ROOT / "tests" / "data" / "golden_toy.json").read_text())
+    result = run_scenario(load_scenario(TOY))
+    s = result.summary()
+    assert s["split"]["known_states"]["signed_mean"] == pytest.approx(golden["known_signed_mean"], abs=1e-12)
+    assert s["countries"]["brier"] == pytest.approx(golden["brier"], abs=1e-12)
+    assert [c["modal"] for c in s["text"]["clauses"]] == golden["text_modal"]
+    assert [c["mean"] for c in s["text"]["clauses"]] == pytest.approx(golden["text_mean"], abs=1e-12)
+    assert s["polarization"]["esteban_ray"] == pytest.approx(golden["esteban_ray"], abs=1e-12)
+    p_sign = dict(zip(result.countries().iso3, result.countries().p_sign, strict=True))
+    assert p_sign == pytest.approx(golden["p_sign"], abs=1e-12)
+
+
+def test_run_writes_tables_meta_and_figures(tmp_path, capsys):
+    assert main(["run", str(TOY), "--reps", "8", "--seed", "4", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "split on the 6 states whose decision is known" in printed
+    (folder,) = (tmp_path / "toy").iterdir()
+    assert folder.name == f"s4-r8-{load_scenario(TOY).digest[:8]}-vectorized"
+    files = {p.name for p in folder.iterdir()}
+    assert files == {
+        "countries.parquet", "replications.parquet", "sessions.parquet", "votes.parquet",
+        "summary.json", "meta.json", "text_by_session.png", "polarization.png", "sign_map.png",
+    }  # fmt: skip
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["root_seed"] == 4 and len(meta["replication_seeds"]) == 8
+    assert meta["scenario_digest"] == load_scenario(TOY).digest
+    replications = pd.read_parquet(folder / "replications.parquet")
+    assert replications["seed"].tolist() == meta["replication_seeds"]
+    sessions = pd.read_parquet(folder / "sessions.parquet")
+    assert len(sessions) == 8 * (2 + 1)
+    countries = pd.read_parquet(folder / "countries.parquet")
+    assert set(countries["iso3"]) == {"USA", "DEU", "RUS", "CHN", "KEN", "BRA"}
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_run_again_replaces_the_folder_with_identical_tables(tmp_path):
+    for _ in range(2):
+        assert main(["run", str(TOY), "--reps", "5", "--out", str(tmp_path), "--no-figures"]) == 0
+    (folder,) = (tmp_path / "toy").iterdir()
+    assert len(list((tmp_path / "toy").iterdir())) == 1
+    assert pd.read_parquet(folder / "countries.parquet")["p_sign"].notna().all()
+
+
+def test_run_json_has_the_documented_keys(capsys):
+    assert main(["run", str(TOY), "--reps", "4", "--json", "--no-write"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary) == {
+        "scenario", "engine", "replications", "seed", "split", "countries", "text", "polarization",
+        "timing", "version", "output",
+    }  # fmt: skip
+    documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for key in summary:
+        assert f"`{key}`" in documented, key
+    for key in summary["split"]:
+        assert f"`split.{key}`" in documented, key
+
+
+def test_unwritable_output_folder_is_a_user_error(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert main(["run", str(TOY), "--reps", "2", "--out", str(blocked)]) == 2
+    assert "cannot write results here" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["--reps", "0"], ["--reps", "x"], ["--seed", "-3"], ["--engine", "gpu"]])
+def test_bad_arguments_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["run", str(TOY), *args])
+    assert err.value.code == 2
+    assert capsys.readouterr().err.count("\n") <= 3
+
+
+def test_missing_scenario_file(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "none.toml")]) == 2
+    assert "none.toml: file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_scenario_runs(path):
+    result = run_scenario(load_scenario(path), replications=4, seed=1)
+    assert result.outcome.signed.shape == (4, result.world.n)
+
+
+def test_counterfactuals_move_in_the_direction_of_their_story():
+    def run(name):
+        result = run_scenario(load_scenario(ROOT / "scenarios" / f"{name}.toml"), 60, 1)
+        countries = result.countries().set_index("iso3")
+        not_signed = countries["record"] == "not_signed"
+        return countries["p_sign"], result.outcome.signed[:, not_signed.to_numpy()].sum(axis=1).mean()
+
+    base_p, base_west = run("wcit2012")
+    # Without the Internet resolution, its opponents are likelier to sign.
+    p, west = run("no_internet_resolution")
+    assert p["USA"] > base_p["USA"] and west > base_west
+    # Under consensus, contested clauses keep the 1988 text: the states outvoted in 2012 sign more.
+    p, west = run("consensus_rule")
+    assert west > base_west and p[["DEU", "FRA", "POL"]].mean() > base_p[["DEU", "FRA", "POL"]].mean()
+    # The US conceding on 5A and 5B makes it likelier to sign.
+    p, _ = run("us_concedes")
+    assert p["USA"] > base_p["USA"] + 0.1
+    # An Internet-industry lobby narrows the text: the West signs more.
+    p, west = run("industry_lobby")
+    assert west > base_west and p["USA"] > base_p["USA"]
+    # A chair leaning toward the host widens the text: the West signs less.
+    p, west = run("host_bias")
+    assert west < base_west and p["USA"] < base_p["USA"]
+
+
+@pytest.mark.parametrize("script", ["counterfactual_comparison.py", "custom_agenda.py"])
+def test_example_scripts_run(script):
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scenarios" / "scripts" / script), "10"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_reference_engine_from_the_command_line(capsys):
+    assert main(["run", str(TOY), "--reps", "2", "--engine", "reference", "--json", "--no-write"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"] == "reference"
