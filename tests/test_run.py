@@ -105,25 +105,27 @@ def test_every_scenario_runs(path):
 
 
 def test_counterfactuals_move_in_the_direction_of_their_story():
+    """Each counterfactual moves the signatures the way its story says (the West: OECD members)."""
+
     def run(name):
         result = run_scenario(load_scenario(ROOT / "scenarios" / f"{name}.toml"), 60, 1)
-        countries = result.countries().set_index("iso3")
-        not_signed = countries["record"] == "not_signed"
-        return countries["p_sign"], result.outcome.signed[:, not_signed.to_numpy()].sum(axis=1).mean()
+        p = result.countries().set_index("iso3")["p_sign"]
+        west = result.data.states.query("oecd == 1").index
+        return p, p.reindex(west).mean()
 
     base_p, base_west = run("wcit2012")
-    # Without the Internet resolution, its opponents are likelier to sign.
-    p, west = run("no_internet_resolution")
-    assert p["USA"] > base_p["USA"] and west > base_west
+    # Without the Internet resolution, the states that opposed it are likelier to sign.
+    _, west = run("no_internet_resolution")
+    assert west > base_west
     # Under consensus, contested clauses keep the 1988 text: the states outvoted in 2012 sign more.
     p, west = run("consensus_rule")
-    assert west > base_west and p[["DEU", "FRA", "POL"]].mean() > base_p[["DEU", "FRA", "POL"]].mean()
+    assert west > base_west + 0.05 and p[["DEU", "FRA", "POL"]].mean() > base_p[["DEU", "FRA", "POL"]].mean()
     # The US conceding on 5A and 5B makes it likelier to sign.
     p, _ = run("us_concedes")
     assert p["USA"] > base_p["USA"] + 0.1
     # An Internet-industry lobby narrows the text: the West signs more.
     p, west = run("industry_lobby")
-    assert west > base_west and p["USA"] > base_p["USA"]
+    assert west > base_west + 0.05 and p["USA"] > base_p["USA"]
     # A chair leaning toward the host widens the text: the West signs less.
     p, west = run("host_bias")
     assert west < base_west and p["USA"] < base_p["USA"]

@@ -14,6 +14,7 @@ from wcitsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "wcit2012.toml"
+PRIOR = ROOT / "scenarios" / "priors" / "wcit2012_prior.toml"
 
 
 def test_baseline_loads_with_the_eight_clauses():
@@ -82,7 +83,7 @@ def test_a_wrong_scenario_names_file_key_and_expectation(tmp_path, body, expecte
 
 
 def test_option_not_on_the_clause(tmp_path):
-    text = BASE.read_text(encoding="utf-8").replace(
+    text = PRIOR.read_text(encoding="utf-8").replace(
         'final_acts = 0.5     # [FA] "authorized', 'final_acts = 0.7     # [FA] "authorized', 1
     )
     path = tmp_path / "wcit.toml"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wcitsim import __version__
-from wcitsim.errors import WcitsimError
+from wcitsim.errors import UsageError, WcitsimError
 
 __all__ = ["main", "main_entry"]
 
@@ -72,9 +72,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def format_run(summary: dict, folder: Path | None) -> str:
     """Render a run's summary as a few readable lines."""
     split, c, text, pol = summary["split"], summary["countries"], summary["text"], summary["polarization"]
-    known, scaled = split["known_states"], split["scaled_to_eligible"]
+    known, eligible = split["known_states"], split["eligible"]
     lo, hi = known["signed_interval"]
-    slo, shi = scaled["signed_interval"]
+    elo, ehi = eligible["signed_interval"]
     s = summary["scenario"]
     lines = [
         f"wcitsim run: {s['name']} ({s['protocol']}, chair {s['chair_policy']}, {s['voting_rule']} vote), "
@@ -82,9 +82,10 @@ def format_run(summary: dict, folder: Path | None) -> str:
         f"  split on the {known['n']} states whose decision is known: {known['signed_mean']:.1f} sign "
         f"(90 % {lo:.0f}–{hi:.0f}) against {known['record_signed']} recorded; "
         f"{known['n'] - known['signed_mean']:.1f} do not against {known['record_not_signed']}",
-        f"  split scaled to the {scaled['eligible']} eligible (share of the {split['seated']} seated states signing): "
-        f"{scaled['signed_mean']:.1f} / {scaled['eligible'] - scaled['signed_mean']:.1f} "
-        f"(90 % {slo:.0f}–{shi:.0f} signing) against {scaled['record_signed']} / {scaled['record_not_signed']}",
+        f"  split of the {eligible['eligible']} eligible (the known states + {eligible['unplaced']} unknown ones, "
+        f"signing like the unknown states at the table): {eligible['signed_mean']:.1f} / "
+        f"{eligible['eligible'] - eligible['signed_mean']:.1f} (90 % {elo:.0f}–{ehi:.0f} signing) "
+        f"against {eligible['record_signed']} / {eligible['record_not_signed']}",
         f"  per country ({c['n_known']} known): accuracy {c['accuracy']:.3f}, balanced accuracy "
         f"{c['balanced_accuracy']:.3f}, Brier {c['brier']:.3f}, AUC {c['auc']:.3f}",
         f"    misclassified: {' '.join(c['misclassified']) or 'none'}",
@@ -136,6 +137,127 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from wcitsim.data import load_dataset
+    from wcitsim.scenario import load_scenario
+    from wcitsim.validation import cross_validate
+    from wcitsim.validation_report import verdict, write_validation
+
+    scenario = load_scenario(args.scenario)
+    data = load_dataset(args.data_dir)
+    progress = (
+        None
+        if args.json or not sys.stderr.isatty()
+        else lambda m: print(f"\r  {m:<40}", end="", file=sys.stderr)
+    )
+    v = cross_validate(
+        scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress
+    )
+    if progress:
+        print(file=sys.stderr)
+    command = (
+        "wcitsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("wcitsim") else "wcitsim validate ..."
+    )
+    folder = write_validation(v, args.out, command)
+    scores = v.scores()
+    if args.json:
+        print(
+            json.dumps(
+                {"verdict": verdict(scores), "folds": v.plan.k, "scores": scores, "output": str(folder)},
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"wcitsim validate: {scenario.meta.name}, {v.plan.k} folds over {len(v.plan.states)} known states, seed {v.plan.seed}"
+    )
+    print(
+        f"  {'predictor':<22} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
+    )
+    for name, sc in scores.items():
+        split = sc["split"]
+        print(
+            f"  {name:<22} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
+            f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_median']:.0f} / {144 - split['signed_median']:.0f} "
+            f"vs {split['record_signed']} / {split['record_not_signed']}"
+            + (
+                f"; text {sc['text']['matches_mean']:.2f} of {sc['text']['comparable']}"
+                if "text" in sc
+                else ""
+            )
+        )
+    print(f"  {verdict(scores)}")
+    print(f"  report: {folder / 'report.md'}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from wcitsim.calibrate import calibrate, known_states, summary_table, write_calibrated
+    from wcitsim.data import load_dataset
+    from wcitsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    data = load_dataset(args.data_dir)
+    out = args.out or Path("results") / "calibration" / f"{scenario.meta.name}.toml"
+    if out.exists() and out.is_dir():
+        raise UsageError(f"{out}: is a folder; expected the path of the calibrated scenario file to write")
+    result = calibrate(
+        scenario,
+        data,
+        known_states(data),
+        budget=args.budget,
+        replications=args.reps,
+        seed=args.seed,
+        start=args.start,
+    )
+    command = f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} --start {args.start}"
+    written = write_calibrated(result, args.scenario, out, command)
+    print(
+        f"wcitsim calibrate: {scenario.meta.name}, {result.evaluations} evaluations on {len(result.states)} known states"
+    )
+    print(
+        f"  loss {result.loss_start:.4f} → {result.loss:.4f} (mean log-loss + share of clauses missing the Final Acts), in sample"
+    )
+    print(summary_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
+    print(f"  written to {written}; out-of-sample scores: wcitsim validate {written} --folds {args.folds}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from wcitsim.data import load_dataset
+    from wcitsim.explain import explain_state
+    from wcitsim.runner import run_scenario
+    from wcitsim.scenario import load_scenario
+
+    result = run_scenario(
+        load_scenario(args.scenario), args.reps, args.seed, data=load_dataset(args.data_dir)
+    )
+    e = explain_state(result, args.iso3.upper())
+    if args.json:
+        print(json.dumps(e, indent=2))
+        return 0
+    st = e["state"]
+    lines = [
+        f"{st['name']} ({st['iso3']}), group {st['group']}: signs in {100 * e['sign_rate']:.0f} % of "
+        f"{e['replications']} replications, P(sign) {e['p_sign']:.2f}; recorded: {st['record'].replace('_', ' ')}",
+        "  utility of the final text against the 1988 ITRs, clause by clause:",
+    ]
+    for c in e["clauses"]:
+        lines.append(
+            f"    {c['id']:<13} wants {c['ideal']:.2f} (weight {c['weight']:.2f}); 1988: {c['status_quo_label']}; "
+            f"final: {c['final_label']} → {c['contribution']:+.3f} ({c['chair']})"
+        )
+    g = e["group"]
+    lines += [
+        f"  total utility gain {e['gain']:+.3f}; its group ({g['name']}) signs at {100 * g['share_signing']:.0f} %, "
+        f"a pull of {g['pull']:+.3f}; intercept {e['intercept']:+.3f}; reservation shift {e['reservation_shift']:+.3f}",
+        f"  P(sign) = logistic((gain + pull + intercept − shift) / {e['temperature']:.3f})",
+        "  won: the chair's text moved toward it from 1988; lost: away from it; held: no change",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -143,6 +265,15 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not positive; expected an integer ≥ 1")
+    return value
+
+
+def _folds(text: str) -> int | str:
+    if text == "loo":
+        return "loo"
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{value} folds; expected at least 2, or 'loo'")
     return value
 
 
@@ -180,6 +311,54 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-figures", action="store_true", help="write tables but no figures")
     run.add_argument("--data-dir", type=Path, help="use another data folder")
     run.set_defaults(func=_cmd_run)
+
+    validate = commands.add_parser(
+        "validate", help="cross-validate the model and the baselines on the known states"
+    )
+    validate.add_argument("scenario", type=Path)
+    validate.add_argument("--folds", type=_folds, default=10, help="number of folds, or 'loo' (default 10)")
+    validate.add_argument("--reps", type=_positive_int, default=50, help="replications per fold (default 50)")
+    validate.add_argument("--seed", type=_seed, default=0, help="seed of the folds and the runs (default 0)")
+    validate.add_argument(
+        "--budget", type=_positive_int, default=150, help="calibration evaluations per fold"
+    )
+    validate.add_argument(
+        "--no-calibrate", action="store_true", help="use the scenario's coefficients as given"
+    )
+    validate.add_argument(
+        "--out", type=Path, default=Path("results"), help="results folder (default: results/)"
+    )
+    validate.add_argument("--json", action="store_true", help="print one JSON object")
+    validate.add_argument("--data-dir", type=Path, help="use another data folder")
+    validate.set_defaults(func=_cmd_validate)
+
+    cal = commands.add_parser("calibrate", help="fit the global coefficients on the known states")
+    cal.add_argument("scenario", type=Path)
+    cal.add_argument(
+        "--budget", type=_positive_int, default=300, help="evaluations of the loss (default 300)"
+    )
+    cal.add_argument("--folds", type=_folds, default=10, help="folds suggested for validating the result")
+    cal.add_argument(
+        "--reps", type=_positive_int, default=16, help="replications per evaluation (default 16)"
+    )
+    cal.add_argument("--seed", type=_seed, default=0)
+    cal.add_argument(
+        "--start", choices=("midpoint", "scenario"), default="midpoint", help="where CMA-ES starts"
+    )
+    cal.add_argument(
+        "--out", type=Path, help="the calibrated scenario to write (default results/calibration/NAME.toml)"
+    )
+    cal.add_argument("--data-dir", type=Path, help="use another data folder")
+    cal.set_defaults(func=_cmd_calibrate)
+
+    explain = commands.add_parser("explain", help="why a state signs or not in the model")
+    explain.add_argument("scenario", type=Path)
+    explain.add_argument("iso3", help="ISO3 code, e.g. KEN")
+    explain.add_argument("--reps", type=_positive_int, default=100)
+    explain.add_argument("--seed", type=_seed)
+    explain.add_argument("--json", action="store_true")
+    explain.add_argument("--data-dir", type=Path, help="use another data folder")
+    explain.set_defaults(func=_cmd_explain)
     return parser
 
 

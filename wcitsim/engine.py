@@ -39,6 +39,8 @@ class Outcome:
         signed: the signing draw, R × N.
         polarization, bimodality, cohesion: of the field before the first and after each session, R × (S+1).
         projected: expected signatories of each session's draft, R × S.
+        interest: each delegation's seeded ideal point (after noise and overrides), R × N × K.
+        salience: its saliences, R × N × K.
     """
 
     text: np.ndarray
@@ -53,6 +55,8 @@ class Outcome:
     bimodality: np.ndarray
     cohesion: np.ndarray
     projected: np.ndarray
+    interest: np.ndarray
+    salience: np.ndarray
 
 
 def interact(world: World, position: np.ndarray) -> np.ndarray:
@@ -143,7 +147,7 @@ def run_vectorized(
     """
     n, k = world.n, world.agenda.k
     position, salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
-    interest = position
+    interest = position.copy()
     r = len(streams)
     sessions = world.sessions if negotiate else 0
     drafts = np.empty((r, sessions, k))
@@ -168,4 +172,19 @@ def run_vectorized(
         world, draft, position, interest, salience, streams.uniform((n,)), negotiate
     )
     pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*measures, strict=True))
-    return Outcome(text, drafts, contested, tallies, position, gain, prob, signed, pol, bim, coh, projected)
+    return Outcome(
+        text,
+        drafts,
+        contested,
+        tallies,
+        position,
+        gain,
+        prob,
+        signed,
+        pol,
+        bim,
+        coh,
+        projected,
+        interest,
+        salience,
+    )

@@ -94,26 +94,34 @@ def country_scores(probability: pd.Series, record: pd.Series, region: pd.Series 
     return out
 
 
-def split_summary(signed: np.ndarray, record: pd.Series, eligible: int, signed_total: int) -> dict:
+def split_summary(
+    signed: np.ndarray, record: pd.Series, eligible: int, signed_total: int, known_total: int
+) -> dict:
     """The simulated split against the record, on two stated bases.
 
-    ``signed`` is replications × seated states. *Known states*: signatories among
-    the seated states whose decision is known, against the recorded count there.
-    *Scaled to the eligible*: the share of seated states that sign, times the
-    number eligible to sign, against the recorded signatories (it assumes the
-    eligible states sign like the seated ones, since who was eligible is not
-    documented per state).
+    ``signed`` is replications × seated states; ``record`` the seated states'
+    decisions; ``known_total`` the number of decisions known in the whole record.
+
+    *Known states*: signatories among the seated states whose decision is known,
+    against the recorded count there. *Eligible*: the 144 states with signing
+    rights are the states whose decision is known plus ``eligible − known_total``
+    (48) states among the unknown ones, which the record does not identify; the
+    simulated count is the signatories among the known states plus that number
+    times the share signing among the seated unknown states (all seated states
+    when none is unknown).
     """
     known = record.isin(["signed", "not_signed"]).to_numpy()
+    unknown = ~known
     per_rep = signed.sum(axis=1)
-    share = signed.mean(axis=1)
-    scaled = share * eligible
     known_signed = signed[:, known].sum(axis=1)
+    pool = signed[:, unknown] if unknown.any() else signed
+    unplaced = eligible - known_total
+    eligible_signed = known_signed + unplaced * pool.mean(axis=1)
     return {
         "seated": int(signed.shape[1]),
         "signed_mean": float(per_rep.mean()),
         "signed_interval": interval(per_rep),
-        "share_mean": float(share.mean()),
+        "share_mean": float(signed.mean()),
         "known_states": {
             "basis": "signatories among the seated states whose decision is known",
             "n": int(known.sum()),
@@ -122,13 +130,15 @@ def split_summary(signed: np.ndarray, record: pd.Series, eligible: int, signed_t
             "signed_mean": float(known_signed.mean()),
             "signed_interval": interval(known_signed),
         },
-        "scaled_to_eligible": {
-            "basis": "share of seated states signing × states eligible to sign",
+        "eligible": {
+            "basis": f"signatories among the known states + {unplaced} × the share signing among the unknown states",
             "eligible": eligible,
+            "unplaced": unplaced,
             "record_signed": signed_total,
             "record_not_signed": eligible - signed_total,
-            "signed_mean": float(scaled.mean()),
-            "signed_interval": interval(scaled),
+            "signed_mean": float(eligible_signed.mean()),
+            "signed_median": float(np.median(eligible_signed)),
+            "signed_interval": interval(eligible_signed),
         },
     }
 

@@ -121,6 +121,8 @@ class WcitModel(mesa.Model):
             bimodality=frame["bimodality"].to_numpy()[None],
             cohesion=frame["cohesion"].to_numpy()[None],
             projected=sessions["projected"].to_numpy(dtype=float)[None],
+            interest=self.interest[None].copy(),
+            salience=self.salience[None].copy(),
         )
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_polarization", "plot_sign_map", "plot_text_by_session"]
+__all__ = [
+    "plot_polarization",
+    "plot_region_bars",
+    "plot_reliability",
+    "plot_sign_map",
+    "plot_text_by_session",
+]
 
 REGION_TITLES = {
     "A": "A Americas",
@@ -51,7 +57,7 @@ def plot_polarization(polarization: np.ndarray, bimodality: np.ndarray, ax, thre
     return ax
 
 
-def plot_sign_map(countries: pd.DataFrame, ax, columns: int = 6):
+def plot_sign_map(countries: pd.DataFrame, ax, columns: int = 6, title: str | None = None):
     """A tile grid by ITU region: each tile a state, coloured by P(sign); the record as a mark.
 
     ``countries`` needs ``iso3``, ``itu_region``, ``p_sign`` and ``record``. A dot
@@ -88,5 +94,47 @@ def plot_sign_map(countries: pd.DataFrame, ax, columns: int = 6):
     ax.axis("off")
     bar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.02)
     bar.set_label("P(sign)")
-    ax.set_title("P(sign) by state (● signed, ✕ did not sign on 14 Dec 2012, unmarked: unknown)")
+    ax.set_title(title or "P(sign) by state (● signed, ✕ did not sign on 14 Dec 2012, unmarked: unknown)")
+    return ax
+
+
+def plot_reliability(probabilities: dict[str, pd.Series], record: pd.Series, ax, bins: int = 5):
+    """Reliability diagram: mean predicted P(sign) against the observed share signing, per probability bin."""
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+    for name, p in probabilities.items():
+        y = (record.reindex(p.index) == "signed").to_numpy()
+        edges = np.linspace(0, 1, bins + 1)
+        which = np.clip(np.digitize(p.to_numpy(), edges) - 1, 0, bins - 1)
+        xs, ys, ns = [], [], []
+        for b in range(bins):
+            rows = which == b
+            if rows.any():
+                xs.append(p.to_numpy()[rows].mean())
+                ys.append(y[rows].mean())
+                ns.append(rows.sum())
+        line = ax.plot(xs, ys, label=name, linewidth=1)[0]
+        ax.scatter(xs, ys, s=[12 * n for n in ns], color=line.get_color(), alpha=0.7)
+    ax.set_xlabel("predicted P(sign), out of fold")
+    ax.set_ylabel("share that signed")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("Reliability of the sign probabilities (marker area ∝ states in the bin)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_region_bars(by_region: dict[str, dict], ax):
+    """Grouped bars: accuracy per ITU region for each predictor (``{predictor: {region: {"accuracy": …}}}``)."""
+    names = list(by_region)
+    regions = sorted({r for v in by_region.values() for r in v})
+    width = 0.8 / max(len(names), 1)
+    x = np.arange(len(regions))
+    for i, name in enumerate(names):
+        values = [by_region[name].get(r, {}).get("accuracy", np.nan) for r in regions]
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
+    ax.set_xticks(x, regions)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy (out of fold)")
+    ax.set_title("Accuracy by ITU region")
+    ax.legend(fontsize="small", ncol=2)
     return ax

@@ -52,6 +52,11 @@ class RunResult:
     def replications(self) -> int:
         return len(self.seeds)
 
+    @property
+    def known_total(self) -> int:
+        """Decisions known in the whole record (seated or not)."""
+        return int(self.data.record["decision"].isin(["signed", "not_signed"]).sum())
+
     def countries(self) -> pd.DataFrame:
         """Per seated state: the record, P(sign), the share of replications signing, gain, mean positions."""
         w, o = self.world, self.outcome
@@ -94,7 +99,7 @@ class RunResult:
             "engine": self.engine,
             "replications": self.replications,
             "seed": self.seed,
-            "split": split_summary(o.signed, w.record, facts.eligible, facts.signed),
+            "split": split_summary(o.signed, w.record, facts.eligible, facts.signed, self.known_total),
             "countries": country_scores(probability, w.record, region),
             "text": text_summary(o.text, o.contested, o.tallies, w.agenda),
             "polarization": {

@@ -17,7 +17,7 @@ SCENARIOS = HERE.parent
 
 
 def compare(replications: int = 100, seed: int = 1) -> pd.DataFrame:
-    """One row per scenario: signatories (known states, scaled), P(sign) of the US and the EU, text matches."""
+    """One row per scenario: signatories (known states, of the eligible), P(sign) of the US and the EU, text matches."""
     baseline = run_scenario(load_scenario(SCENARIOS / "wcit2012.toml"), replications, seed)
     base_p = baseline.countries().set_index("iso3")["p_sign"]
     rows = []
@@ -33,7 +33,7 @@ def compare(replications: int = 100, seed: int = 1) -> pd.DataFrame:
             {
                 "scenario": summary["scenario"]["name"],
                 "signed_known": summary["split"]["known_states"]["signed_mean"],
-                "signed_scaled": summary["split"]["scaled_to_eligible"]["signed_mean"],
+                "signed_eligible": summary["split"]["eligible"]["signed_mean"],
                 "p_sign_USA": countries.loc["USA", "p_sign"],
                 "p_sign_EU": countries.loc[result.data.states.query("eu == 1").index, "p_sign"].mean(),
                 "text_matches": summary["text"]["matches_mean"],
