@@ -13,6 +13,8 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from wcitsim import __version__
 from wcitsim.errors import UsageError
 from wcitsim.runner import RunResult
 
-__all__ = ["git_revision", "run_folder", "tables", "write_json_atomic", "write_run"]
+__all__ = ["git_revision", "run_folder", "staged_folder", "tables", "write_json_atomic", "write_run"]
 
 
 def git_revision() -> str | None:
@@ -143,9 +145,13 @@ def _figures(result: RunResult, folder: Path) -> None:
     plt.close(fig)
 
 
-def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:
-    """Write the run under ``out`` atomically and return its folder."""
-    final = run_folder(result, out)
+@contextmanager
+def staged_folder(final: Path, out: Path) -> Iterator[Path]:
+    """Yield a staging folder beside ``final``; when the block ends without error, rename it into place.
+
+    An older ``final`` is replaced in two renames; on any error (or interruption)
+    the staging folder is removed and ``final`` is left as it was.
+    """
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{final.name}-"))
@@ -155,12 +161,7 @@ def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:
             f"{out}: cannot write results here ({err.strerror}); expected a writable folder"
         ) from None
     try:
-        for name, frame in tables(result).items():
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
-        write_json_atomic(staging / "summary.json", result.summary())
-        write_json_atomic(staging / "meta.json", _meta(result))
-        if figures:
-            _figures(result, staging)
+        yield staging
         if final.exists():
             trash = final.with_name(f".tmp-old-{final.name}")
             os.replace(final, trash)
@@ -171,6 +172,18 @@ def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:
+    """Write the run under ``out`` atomically and return its folder."""
+    final = run_folder(result, out)
+    with staged_folder(final, out) as staging:
+        for name, frame in tables(result).items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+        write_json_atomic(staging / "summary.json", result.summary())
+        write_json_atomic(staging / "meta.json", _meta(result))
+        if figures:
+            _figures(result, staging)
     return final
 
 

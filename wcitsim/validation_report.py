@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from wcitsim import __version__
-from wcitsim.errors import UsageError
 from wcitsim.preferences import primary_groups
-from wcitsim.records import git_revision, write_json_atomic
+from wcitsim.records import git_revision, staged_folder, write_json_atomic
 from wcitsim.validation import Validation
 
 __all__ = ["validation_id", "verdict", "write_validation"]
@@ -212,15 +208,7 @@ def _report(v: Validation, scores: dict, command: str) -> str:
 def write_validation(v: Validation, out: Path, command: str) -> Path:
     """Write ``OUT/validation/<id>/`` (report.md, metrics.json, figures) atomically; return the folder."""
     final = Path(out) / "validation" / validation_id(v)
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{final.name}-"))
-        staging.chmod(0o755)
-    except OSError as err:
-        raise UsageError(
-            f"{out}: cannot write results here ({err.strerror}); expected a writable folder"
-        ) from None
-    try:
+    with staged_folder(final, out) as staging:
         scores = v.scores()
         metrics = {
             "scenario": v.scenario.meta.name,
@@ -238,14 +226,4 @@ def write_validation(v: Validation, out: Path, command: str) -> Path:
         write_json_atomic(staging / "metrics.json", metrics)
         _figures(v, staging)
         (staging / "report.md").write_text(_report(v, scores, command), encoding="utf-8")
-        if final.exists():
-            trash = final.with_name(f".tmp-old-{final.name}")
-            os.replace(final, trash)
-            os.replace(staging, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
