@@ -93,15 +93,11 @@ def test_calibrated_scenario_file_loads_and_records_its_origin(tmp_path):
 
 def test_cross_validation_scores_every_predictor_on_the_same_folds(tmp_path):
     scenario = load_scenario(TOY).replace(**{"seating.mode": "all"})
-    v = cross_validate(scenario, DATA, k=4, reps=4, seed=0, budget=4, tune=True)
+    v = cross_validate(scenario, DATA, k=4, reps=4, seed=0, budget=4, tune=True, other_reps=1)
     scores = v.scores()
     assert list(scores) == [
-        "everyone_signs",
-        "group_majority",
-        "logistic",
-        "model (single_text)",
-        "compromise",
-    ]
+        "everyone_signs", "group_majority", "logistic", "model (single_text)", "compromise", "expected_utility", "exchange",
+    ]  # fmt: skip
     for s in scores.values():
         assert s["n_known"] == 96
         assert 0 <= s["brier"] <= 1 and 0 <= s["accuracy"] <= 1
@@ -114,20 +110,9 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     scenario = tmp_path / "toy_all.toml"
     scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
     code = main(
-        [
-            "validate",
-            str(scenario),
-            "--folds",
-            "3",
-            "--reps",
-            "3",
-            "--budget",
-            "3",
-            "--out",
-            str(tmp_path),
-            "--json",
-        ]
-    )
+        ["validate", str(scenario), "--folds", "3", "--reps", "3", "--budget", "3", "--protocol-reps", "1",
+         "--out", str(tmp_path), "--json"]
+    )  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed["scores"]) >= {"logistic", "group_majority", "everyone_signs", "model (single_text)"}

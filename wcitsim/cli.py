@@ -151,7 +151,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else lambda m: print(f"\r  {m:<40}", end="", file=sys.stderr)
     )
     v = cross_validate(
-        scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress
+        scenario,
+        data,
+        args.folds,
+        args.reps,
+        args.seed,
+        args.budget,
+        not args.no_calibrate,
+        progress,
+        args.protocol_reps,
     )
     if progress:
         print(file=sys.stderr)
@@ -321,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--seed", type=_seed, default=0, help="seed of the folds and the runs (default 0)")
     validate.add_argument(
         "--budget", type=_positive_int, default=150, help="calibration evaluations per fold"
+    )
+    validate.add_argument(
+        "--protocol-reps",
+        type=_positive_int,
+        default=8,
+        help="replications per fold of the slower protocols (default 8)",
     )
     validate.add_argument(
         "--no-calibrate", action="store_true", help="use the scenario's coefficients as given"

@@ -21,7 +21,7 @@ from wcitsim.world import Streams, World, initial_state
 
 SQRT12 = float(np.sqrt(12.0))
 
-__all__ = ["Outcome", "deadline", "interact", "run_vectorized", "session_step"]
+__all__ = ["Outcome", "deadline", "interact", "run_iterative", "run_vectorized", "session_step"]
 
 
 @dataclass
@@ -170,6 +170,59 @@ def run_vectorized(
     draft = chair_draft(world, position, salience, interest, policy)
     text, contested, tallies, gain, prob, signed = deadline(
         world, draft, position, interest, salience, streams.uniform((n,)), negotiate
+    )
+    pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*measures, strict=True))
+    return Outcome(
+        text,
+        drafts,
+        contested,
+        tallies,
+        position,
+        gain,
+        prob,
+        signed,
+        pol,
+        bim,
+        coh,
+        projected,
+        interest,
+        salience,
+    )
+
+
+def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -> Outcome:
+    """Run a protocol that revises positions in rounds and forecasts the text from them.
+
+    ``step(position, salience, state) -> (position, state)`` makes one round for all
+    replications (state starts as None); ``forecast(position, salience) -> R × K``
+    gives the text the current positions imply (already snapped to options).
+    Rounds stop early when no position moves; the remaining rounds repeat the last
+    forecast. There is no vote: the last forecast is the text; signing is the
+    shared rule.
+    """
+    n, k = world.n, world.agenda.k
+    position, salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
+    interest = position.copy()
+    r = len(streams)
+    salience_norm = normalized(salience)
+    fixed_view = world.scenario.signing.persuasion == 0
+    sq_utility = (
+        utility(world.agenda.status_quo, interest, salience_norm, world.signing.exponent)
+        if fixed_view
+        else None
+    )
+    drafts, projected = np.empty((r, rounds, k)), np.empty((r, rounds))
+    measures = [_field(world, position, salience_norm)]
+    state = None
+    for t in range(rounds):
+        draft = forecast(position, salience)
+        drafts[:, t] = draft
+        projected[:, t] = _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
+        position, state = step(position, salience, state)
+        measures.append(_field(world, position, salience_norm))
+    text = forecast(position, salience)
+    _, contested, tallies, gain, prob, signed = deadline(
+        world, text, position, interest, salience, streams.uniform((n,)), votes=False
     )
     pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*measures, strict=True))
     return Outcome(

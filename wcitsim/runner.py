@@ -11,6 +11,7 @@ import pandas as pd
 from wcitsim import __version__
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.engine import Outcome
+from wcitsim.errors import UsageError
 from wcitsim.measures import BIMODAL
 from wcitsim.metrics import country_scores, split_summary, text_summary
 from wcitsim.protocols import PROTOCOLS
@@ -28,6 +29,12 @@ def run_outcome(world: World, seeds: list[int], engine: str = "vectorized", batc
     protocol = PROTOCOLS[world.scenario.protocol.name]
     if engine == "reference":
         from wcitsim.model import run_reference
+
+        if not protocol.reference:
+            raise UsageError(
+                f"{world.scenario.source}: protocol.name: {protocol.name!r} runs on the vectorized engine only; "
+                "expected --engine vectorized (the reference engine implements single_text and compromise)"
+            )
 
         return run_reference(world, seeds, negotiate=protocol.negotiates, policy=protocol.final_policy)
     parts = [protocol.run(world, Streams(seeds[i : i + batch])) for i in range(0, len(seeds), batch)]

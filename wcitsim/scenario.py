@@ -138,7 +138,9 @@ class Protocol:
         2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise near the deadline"
     )
     session_noise: float = spec(0.01, lo=0.0, hi=1.0, doc="sd of per-session position shocks")
-    params: dict[str, float] = spec(factory=dict, doc="extra parameters of other protocols")
+    params: dict[str, float | str] = spec(
+        factory=dict, doc="parameters of the other protocols (docs/protocols.md)"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,7 +80,14 @@ def _convert(value: Any, kind: Any, meta: dict, source: str, path: str) -> Any:
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         options = [k for k in typing.get_args(kind) if k is not type(None)]
-        return None if value is None else _convert(value, options[0], meta, source, path)
+        if value is None:
+            return None
+        for option in options[:-1]:  # the first type that accepts the value
+            try:
+                return _convert(value, option, meta, source, path)
+            except ScenarioError:
+                continue
+        return _convert(value, options[-1], meta, source, path)
     if kind in (float, int):
         return _number(value, kind, meta, source, path)
     if kind is bool:

@@ -141,21 +141,46 @@ def logistic(data: Dataset, scenario: Scenario) -> Fit:
     return fit
 
 
-def simulation(
-    data: Dataset, scenario: Scenario, protocol: str, tune: bool, budget: int, reps: int, seed: int
-) -> Fit:
-    """A protocol of the model, calibrated on the training states when ``tune``."""
-    base = scenario.replace(**{"protocol.name": protocol})
+class FoldCalibration:
+    """The scenario calibrated on a fold's training states, computed once and shared by every protocol.
+
+    All protocols share the seeding and the signing rule, so they share the
+    coefficients fitted (for the scenario's own protocol) on the training states;
+    nothing is fitted on the held-out states.
+    """
+
+    def __init__(self, data: Dataset, scenario: Scenario, tune: bool, budget: int, seed: int) -> None:
+        self.data, self.scenario, self.tune, self.budget, self.seed = data, scenario, tune, budget, seed
+        self.cache: dict[tuple[str, ...], tuple[Scenario, dict]] = {}
+
+    def __call__(self, train: list[str]) -> tuple[Scenario, dict]:
+        key = tuple(train)
+        if key not in self.cache:
+            if self.tune:
+                result = calibrate(
+                    self.scenario,
+                    self.data,
+                    train,
+                    budget=self.budget,
+                    replications=16,
+                    seed=self.seed,
+                    start="midpoint",
+                )
+                self.cache[key] = (result.scenario, {"coefficients": result.values, "loss": result.loss})
+            else:
+                self.cache[key] = (self.scenario, {})
+        return self.cache[key]
+
+
+def simulation(data: Dataset, tuned: FoldCalibration, protocol: str, reps: int, seed: int) -> Fit:
+    """A protocol of the model with the fold's calibrated coefficients."""
 
     def fit(train, predict):
-        fitted, info = base, {}
-        if tune:
-            result = calibrate(base, data, train, budget=budget, replications=16, seed=seed, start="midpoint")
-            fitted, info = result.scenario, {"coefficients": result.values, "loss": result.loss}
-        world = build_world(fitted, data)
+        fitted, info = tuned(train)
+        world = build_world(fitted.replace(**{"protocol.name": protocol}), data)
         outcome = run_outcome(world, replication_seeds(seed + 1, reps))
         p = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
-        return p.reindex(predict), outcome.text, info
+        return p.reindex(predict), outcome.text, info if protocol == fitted.protocol.name else {}
 
     return fit
 
@@ -224,18 +249,19 @@ def _text(texts: np.ndarray, scenario: Scenario, data: Dataset) -> dict:
     }
 
 
-def _predictors(data, scenario, tune, budget, reps, seed) -> list[tuple[str, str, Fit]]:
+def _predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list[tuple[str, str, Fit]]:
     out = [
         ("everyone_signs", "baseline", everyone_signs(data)),
         ("group_majority", "baseline", group_majority(data, scenario)),
         ("logistic", "baseline", logistic(data, scenario)),
     ]
+    tuned = FoldCalibration(data, scenario, tune, budget, seed)
     main = scenario.protocol.name
-    label = f"model ({main})"
-    out.append((label, "model", simulation(data, scenario, main, tune, budget, reps, seed)))
+    out.append((f"model ({main})", "model", simulation(data, tuned, main, reps, seed)))
     for name in PROTOCOLS:
         if name != main:
-            out.append((name, "protocol", simulation(data, scenario, name, tune, budget, reps, seed)))
+            cheap = PROTOCOLS[name].reference  # the per-session protocols are fast; the others get fewer runs
+            out.append((name, "protocol", simulation(data, tuned, name, reps if cheap else other_reps, seed)))
     return out
 
 
@@ -248,13 +274,14 @@ def cross_validate(
     budget: int = 150,
     tune: bool = True,
     progress: Callable[[str], None] | None = None,
+    other_reps: int = 8,
 ) -> Validation:
     """Cross-validate the model and every baseline on the same folds over the known states."""
     plan = make_folds(data, k, seed)
     seated = [s for s in data.states.index if s not in scenario.seating.exclude]
     unknown = [s for s in seated if data.record.at[s, "decision"] == "unknown"]
     results = []
-    for name, kind, fit in _predictors(data, scenario, tune, budget, reps, seed):
+    for name, kind, fit in _predictors(data, scenario, tune, budget, reps, other_reps, seed):
         oof = pd.Series(np.nan, index=list(plan.states))
         unknown_sum = pd.Series(0.0, index=unknown)
         texts, fitted = [], []

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from wcitsim.engine import Outcome, run_vectorized
+import numpy as np
+
+from wcitsim.engine import Outcome, run_iterative, run_vectorized
+from wcitsim.protocols import exchange as exchange_model
+from wcitsim.protocols import expected_utility as eu_model
 from wcitsim.registry import Registry
 from wcitsim.world import Streams, World
 
-__all__ = ["PROTOCOLS", "Compromise", "SingleText"]
+__all__ = ["PROTOCOLS", "Compromise", "Exchange", "ExpectedUtility", "SingleText"]
 
 PROTOCOLS: Registry[type] = Registry("protocol")
 
@@ -32,6 +36,7 @@ class SingleText:
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": True}
     negotiates = True
     final_policy = None
+    reference = True
 
     @staticmethod
     def run(world: World, streams: Streams) -> Outcome:
@@ -51,7 +56,89 @@ class Compromise:
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": False, "votes": False}
     negotiates = False
     final_policy = "compromise"
+    reference = True
 
     @staticmethod
     def run(world: World, streams: Streams) -> Outcome:
         return run_vectorized(world, streams, negotiate=False, policy="compromise")
+
+
+def _params(world: World, defaults: dict) -> dict:
+    return {**defaults, **{k: v for k, v in world.scenario.protocol.params.items() if k in defaults}}
+
+
+@PROTOCOLS.register("expected_utility")
+class ExpectedUtility:
+    """Bueno de Mesquita's expected-utility model as reconstructed by Scholz, Calbert & Smith (2011).
+
+    Clause by clause, delegations challenge, compromise or capitulate in rounds
+    (:mod:`wcitsim.protocols.expected_utility`); the forecast, and the text, is the
+    capability × salience weighted median of the positions, snapped to an option.
+    Parameters (``protocol.params``): ``q``, ``t``, ``risk`` (once, every_round,
+    neutral), ``compromise_rule`` (ratio, half), ``max_rounds``, ``tolerance``.
+    """
+
+    name = "expected_utility"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    negotiates = False
+    final_policy = None
+    reference = False
+
+    @staticmethod
+    def run(world: World, streams: Streams) -> Outcome:
+        params = _params(world, eu_model.DEFAULTS)
+        c = world.capability / world.capability.sum()
+
+        def forecast(position, salience):
+            w = c[:, None] * salience
+            median = eu_model.weighted_median(position.swapaxes(-1, -2), w.swapaxes(-1, -2))
+            return world.agenda.snap(median)
+
+        def step(position, salience, risk):
+            x = position.swapaxes(-1, -2)  # R × K × N
+            s = (salience / salience.max(axis=(-2, -1), keepdims=True)).swapaxes(-1, -2)
+            cc = np.broadcast_to(c, x.shape)
+            if risk is None:
+                risk = np.ones_like(x)
+                if params["risk"] != "neutral":
+                    risk = eu_model.risk_exponents(eu_model.expected_utilities(x, cc, s, risk, params))
+            new, eu = eu_model.challenge_round(x, cc, s, risk, params)
+            if params["risk"] == "every_round":
+                risk = eu_model.risk_exponents(eu)
+            return np.clip(new, 0.0, 1.0).swapaxes(-1, -2).copy(), risk
+
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))
+
+
+@PROTOCOLS.register("exchange")
+class Exchange:
+    """Stokman's exchange model, equal-gain variant (Stokman & Van Oosten 1994; Dijkstra et al. 2008).
+
+    Pairs of delegations trade positions on clauses they weigh unequally
+    (:mod:`wcitsim.protocols.exchange`); the text is the capability × salience
+    weighted mean of the positions after the exchanges, snapped to an option.
+    Parameters (``protocol.params``): ``max_rounds``, ``min_gain``.
+    """
+
+    name = "exchange"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    negotiates = False
+    final_policy = None
+    reference = False
+
+    @staticmethod
+    def run(world: World, streams: Streams) -> Outcome:
+        params = _params(world, exchange_model.DEFAULTS)
+        c = world.capability
+
+        def forecast(position, salience):
+            w = c[:, None] * salience
+            return world.agenda.snap((w * position).sum(axis=-2) / w.sum(axis=-2))
+
+        def step(position, salience, state):
+            new = np.empty_like(position)
+            for r in range(position.shape[0]):
+                new[r], _ = exchange_model.exchange_round(position[r], c, salience[r], params["min_gain"])
+            return new, state
+
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))
