@@ -74,6 +74,11 @@ def main() -> None:
     )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak resident memory of this process: {rss:.0f} MiB")
+    for name, reps in (("compromise", 2000), ("expected_utility", 8), ("exchange", 4)):
+        other = build_world(load_scenario(BASELINE).replace(**{"protocol.name": name}), load_dataset())
+        print(
+            f"  protocol {name + ':':<18} {rate(other, 'vectorized', reps, 1):8.1f} replications/s ({reps} replications)"
+        )
     print(f"data loading: {bench_data_loading() * 1e3:.1f} ms per validated load")
 
 
