@@ -30,8 +30,8 @@ $(PY):
 	@$(PY) -m pip install --quiet --upgrade pip > /dev/null 2>&1 || true
 
 $(STAMP): pyproject.toml | $(PY)
-	@echo "Installing wcitsim and its dev extra into $(VENV)"
-	@$(PY) -m pip install --quiet -e '.[dev]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@echo "Installing wcitsim with its dev and dist extras into $(VENV)"
+	@$(PY) -m pip install --quiet -e '.[dev,dist]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -49,6 +49,7 @@ test: lint
 
 bench: $(STAMP)
 	@$(VENV)/bin/python benchmarks/run.py
+	@$(VENV)/bin/python benchmarks/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -40,9 +40,17 @@ def _wcitsim_commands() -> list[str]:
     return commands
 
 
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Where the documented commands write: a fresh folder, not the checkout's results/."""
+    return tmp_path_factory.mktemp("results")
+
+
 @pytest.mark.parametrize("command", _wcitsim_commands())
-def test_readme_commands_run(command):
-    args = shlex.split(command)[1:]
+def test_readme_commands_run(command, results):
+    args = [a.replace("results/", f"{results}/") for a in shlex.split(command)[1:]]
+    if args[0] in ("sweep", "run", "validate") and "--out" not in args:
+        args += ["--out", str(results)]
     done = subprocess.run(
         [sys.executable, "-m", "wcitsim", *args],
         capture_output=True,

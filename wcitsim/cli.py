@@ -266,6 +266,47 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from wcitsim.executors import make_executor
+    from wcitsim.sweep import load_spec
+    from wcitsim.sweep_run import run_sweep
+
+    spec = load_spec(args.spec)
+    folder = run_sweep(
+        spec,
+        args.out,
+        make_executor(args.workers, args.scheduler),
+        args.resume,
+        args.data_dir,
+        progress=not args.quiet,
+    )
+    table = pd_read(folder / "outcomes.parquet")
+    print(
+        f"wcitsim sweep: {spec.sweep.name}, {len(table)} experiments × {spec.sweep.replications} replications "
+        f"({spec.sweep.design} over {', '.join(spec.parameters)})"
+    )
+    print(
+        f"  signatories of the 144 eligible: {table['signed_eligible'].min():.1f} to {table['signed_eligible'].max():.1f} (record 89)"
+    )
+    print(f"  written to {folder}; analyse with: wcitsim analyze {folder}")
+    return 0
+
+
+def pd_read(path: Path):
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from wcitsim.analyze import analyze_sweep
+
+    out = analyze_sweep(args.results)
+    print(f"wcitsim analyze: summary, indices and figures in {out}")
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -373,6 +414,22 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true")
     explain.add_argument("--data-dir", type=Path, help="use another data folder")
     explain.set_defaults(func=_cmd_explain)
+
+    sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris)")
+    sweep.add_argument("spec", type=Path, help="a sweep spec (TOML)")
+    sweep.add_argument("--workers", type=_positive_int, default=1, help="local worker processes (default 1)")
+    sweep.add_argument(
+        "--scheduler", help="a Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster"
+    )
+    sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results/)")
+    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    sweep.add_argument("--quiet", action="store_true", help="no progress output")
+    sweep.add_argument("--data-dir", type=Path, help="use another data folder")
+    sweep.set_defaults(func=_cmd_sweep)
+
+    analyze = commands.add_parser("analyze", help="tables and figures from a sweep's results")
+    analyze.add_argument("results", type=Path, help="the folder wcitsim sweep wrote")
+    analyze.set_defaults(func=_cmd_analyze)
     return parser
 
 

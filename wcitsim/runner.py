@@ -24,8 +24,13 @@ __all__ = ["BATCH", "RunResult", "run_outcome", "run_scenario"]
 BATCH = 32
 
 
-def run_outcome(world: World, seeds: list[int], engine: str = "vectorized", batch: int = BATCH) -> Outcome:
-    """Run the replications with these seeds on an engine and stack their outcomes."""
+def run_outcome(
+    world: World, seeds: list[int], engine: str = "vectorized", batch: int = BATCH, trace: bool = True
+) -> Outcome:
+    """Run the replications with these seeds on an engine and stack their outcomes.
+
+    ``trace`` False skips the per-session diagnostics on the vectorised engine (for sweeps).
+    """
     protocol = PROTOCOLS[world.scenario.protocol.name]
     if engine == "reference":
         from wcitsim.model import run_reference
@@ -37,7 +42,7 @@ def run_outcome(world: World, seeds: list[int], engine: str = "vectorized", batc
             )
 
         return run_reference(world, seeds, negotiate=protocol.negotiates, policy=protocol.final_policy)
-    parts = [protocol.run(world, Streams(seeds[i : i + batch])) for i in range(0, len(seeds), batch)]
+    parts = [protocol.run(world, Streams(seeds[i : i + batch]), trace) for i in range(0, len(seeds), batch)]
     names = Outcome.__dataclass_fields__
     return Outcome(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
 

@@ -39,8 +39,8 @@ class SingleText:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams) -> Outcome:
-        return run_vectorized(world, streams, negotiate=True)
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        return run_vectorized(world, streams, negotiate=True, trace=trace)
 
 
 @PROTOCOLS.register("compromise")
@@ -59,8 +59,8 @@ class Compromise:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams) -> Outcome:
-        return run_vectorized(world, streams, negotiate=False, policy="compromise")
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        return run_vectorized(world, streams, negotiate=False, policy="compromise", trace=trace)
 
 
 def _params(world: World, defaults: dict) -> dict:
@@ -85,7 +85,7 @@ class ExpectedUtility:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
         params = _params(world, eu_model.DEFAULTS)
         c = world.capability / world.capability.sum()
 
@@ -127,7 +127,7 @@ class Exchange:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
         params = _params(world, exchange_model.DEFAULTS)
         c = world.capability
 
