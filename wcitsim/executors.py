@@ -25,12 +25,10 @@ def _warm() -> None:
 
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-#: Dask's statistical profiler samples every worker thread every 10 ms and competes for the GIL with
-#: the many short numpy calls of a replication batch; a local cluster runs without it.
-DASK_WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
-#: Dask's nanny sets MALLOC_TRIM_THRESHOLD_ = 64 KiB in its workers, so every numpy temporary of a batch
-#: is mapped and unmapped again: measured here, that halves the speed of a replication batch.
-DASK_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 256 * 2**20}
+#: Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers. Setting any malloc threshold turns off glibc's
+#: dynamic mmap threshold, so every numpy temporary of a batch (≈400 KB) is mapped and unmapped again:
+#: measured here, that makes a worker 2-2.5 times slower. A local cluster's workers start without it.
+DASK_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ": dict.fromkeys(THREAD_VARIABLES, 1)}
 
 
 def _one_thread() -> None:
@@ -124,9 +122,10 @@ class DaskExecutor:
         except ImportError:
             raise UsageError("--scheduler needs Dask: pip install 'wcitsim[dist]'") from None
         if self.address == "local":
-            quiet = {**dict.fromkeys(THREAD_VARIABLES, "1"), **DASK_WORKER_ENV}
-            saved = {name: os.environ.get(name) for name in quiet}
-            os.environ.update(quiet)  # the workers inherit one BLAS thread each and no profiler
+            quiet = dict.fromkeys(THREAD_VARIABLES, "1")
+            saved = {name: os.environ.get(name) for name in (*quiet, "MALLOC_TRIM_THRESHOLD_")}
+            os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # left by an earlier cluster's nanny
+            os.environ.update(quiet)  # the workers inherit one BLAS thread each
             import dask
 
             try:
