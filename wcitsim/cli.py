@@ -307,6 +307,37 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from wcitsim.data import load_dataset
+
+    path = args.file
+    try:
+        is_spec = "sweep" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        is_spec = False  # the loaders below report the problem precisely
+    data = load_dataset(args.data_dir)
+    if is_spec:
+        from wcitsim.sweep import design_experiments, load_spec
+
+        spec = load_spec(path)
+        print(
+            f"ok: sweep {spec.sweep.name}, {len(design_experiments(spec))} experiments ({spec.sweep.design})"
+        )
+        return 0
+    from wcitsim.scenario import load_scenario
+    from wcitsim.world import build_world
+
+    scenario = load_scenario(path)
+    world = build_world(scenario, data)
+    print(
+        f"ok: scenario {scenario.meta.name}, {world.n} delegations, {world.agenda.k} clauses, "
+        f"protocol {scenario.protocol.name}"
+    )
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -426,6 +457,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress output")
     sweep.add_argument("--data-dir", type=Path, help="use another data folder")
     sweep.set_defaults(func=_cmd_sweep)
+
+    check = commands.add_parser("check", help="validate a scenario or sweep spec without running it")
+    check.add_argument("file", type=Path, help="a scenario or sweep spec (TOML)")
+    check.add_argument("--data-dir", type=Path, help="use another data folder")
+    check.set_defaults(func=_cmd_check)
 
     analyze = commands.add_parser("analyze", help="tables and figures from a sweep's results")
     analyze.add_argument("results", type=Path, help="the folder wcitsim sweep wrote")

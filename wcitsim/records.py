@@ -24,7 +24,17 @@ from wcitsim import __version__
 from wcitsim.errors import UsageError
 from wcitsim.runner import RunResult
 
-__all__ = ["git_revision", "run_folder", "staged_folder", "tables", "write_json_atomic", "write_run"]
+__all__ = [
+    "git_revision",
+    "read_run",
+    "run_folder",
+    "staged_folder",
+    "tables",
+    "write_json_atomic",
+    "write_run",
+]
+
+TABLES = ("countries", "replications", "sessions", "votes")
 
 
 def git_revision() -> str | None:
@@ -208,3 +218,21 @@ def _meta(result: RunResult) -> dict:
         "mesa": mesa.__version__,
         "seconds": result.seconds,
     }
+
+
+def read_run(folder: Path) -> dict[str, object]:
+    """Read a run folder written by :func:`write_run`; refuse a staging folder or an incomplete one."""
+    from wcitsim.errors import DataError
+
+    folder = Path(folder)
+    if folder.name.startswith(".tmp-"):
+        raise DataError(f"{folder}: a staging folder of an unfinished write; expected a run folder")
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    except (OSError, ValueError) as err:
+        raise DataError(
+            f"{folder}: not a complete wcitsim run ({err}); expected a folder written by wcitsim run"
+        ) from None
+    return {"meta": meta, "summary": summary, **frames}

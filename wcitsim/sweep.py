@@ -96,7 +96,14 @@ def load_spec(path: str | Path) -> SweepSpec:
     parameters = {
         name: build(Parameter, value, src, f"parameters.{name}") for name, value in params_raw.items()
     }
-    scenario = load_scenario((path.parent / sweep.scenario).resolve())
+    scenario_path = (path.parent / sweep.scenario).resolve()
+    if not scenario_path.is_file():
+        fail(
+            src,
+            "sweep.scenario",
+            f"{sweep.scenario!r} is not a file; expected a scenario file (relative to the spec)",
+        )
+    scenario = load_scenario(scenario_path)
     for name, p in parameters.items():
         where = f'parameters."{name}"'
         try:

@@ -211,8 +211,28 @@ def _stakeholders(scenario, states, agenda, n):
     return np.array(positions).reshape(-1, agenda.k), np.array(pulls).reshape(-1, n)
 
 
+def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
+    """Covariates named by the seeder must be numeric columns of states.csv; the host a Member State."""
+    numeric = [c for c in states.columns if pd.api.types.is_numeric_dtype(states[c])]
+    src = scenario.source
+    for key, names in (
+        ("seeder.covariate_weights", list(scenario.seeder.covariate_weights)),
+        ("seeder.log_covariates", list(scenario.seeder.log_covariates)),
+    ):
+        for name in names:
+            if name not in numeric:
+                raise ScenarioError(
+                    f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
+                )
+    if scenario.chair.host not in states.index:
+        raise ScenarioError(
+            f"{src}: chair.host: {scenario.chair.host!r} is not an ITU Member State; expected an ISO3 code"
+        )
+
+
 def build_world(scenario: Scenario, data: Dataset) -> World:
     """Seat the delegations and seed them from the data, as the scenario says."""
+    _check_columns(scenario, data.states)
     states = _seated(scenario, data.states)
     agenda = AgendaArrays.from_clauses(scenario.agenda.active)
     base = Path(scenario.source).parent if scenario.source != "<dict>" else None
