@@ -423,6 +423,20 @@ def _cmd_game(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_handout(args: argparse.Namespace) -> int:
+    from wcitsim.data import load_dataset
+    from wcitsim.handout import write_handout
+    from wcitsim.runner import run_scenario
+    from wcitsim.scenario import load_scenario
+
+    data = load_dataset(args.data_dir)
+    result = run_scenario(load_scenario(args.scenario), args.reps, args.seed, data=data)
+    others = [run_scenario(load_scenario(c), args.reps, args.seed, data=data) for c in args.counterfactual]
+    written = write_handout(result, others, args.out)
+    print("wcitsim handout: " + ", ".join(f"{kind} {path}" for kind, path in written.items()))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -556,6 +570,19 @@ def build_parser() -> argparse.ArgumentParser:
     game.add_argument("--json", action="store_true")
     game.add_argument("--data-dir", type=Path, help="use another data folder")
     game.set_defaults(func=_cmd_game)
+
+    handout = commands.add_parser(
+        "handout", help="the debrief handout (HTML, and PDF where a converter exists)"
+    )
+    handout.add_argument("scenario", type=Path)
+    handout.add_argument(
+        "--counterfactual", type=Path, action="append", default=[], help="a scenario to compare (twice)"
+    )
+    handout.add_argument("--reps", type=_positive_int, default=50)
+    handout.add_argument("--seed", type=_seed)
+    handout.add_argument("--out", type=Path, default=Path("results/handout/handout.html"))
+    handout.add_argument("--data-dir", type=Path, help="use another data folder")
+    handout.set_defaults(func=_cmd_handout)
 
     check = commands.add_parser("check", help="validate a scenario or sweep spec without running it")
     check.add_argument("file", type=Path, help="a scenario or sweep spec (TOML)")

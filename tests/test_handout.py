@@ -1,0 +1,40 @@
+"""The debrief handout."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+from wcitsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "tests" / "data" / "toy.toml"
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+
+
+def test_handout_is_one_self_contained_page(tmp_path, capsys):
+    other = tmp_path / "consensus.toml"
+    other.write_text(
+        f'extends = "{TOY.as_posix()}"\n[meta]\nname = "toy_consensus"\ntitle = "Consensus"\n[voting]\nrule = "consensus"\n'
+    )
+    out = tmp_path / "handout.html"
+    assert main(["handout", str(TOY), "--counterfactual", str(other), "--reps", "4", "--out", str(out)]) == 0
+    assert "handout" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(text)
+    assert parser.tags.count("table") == 3
+    assert len(parser.images) == 3 and all(src.startswith("data:image/png;base64,") for src in parser.images)
+    assert "this session" in text and "Consensus" in text and "89 of the 144" in text
+    assert "http://" not in text and "https://" not in text  # nothing to fetch: works offline
