@@ -10,11 +10,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from wcitsim.engine import SQRT12
 from wcitsim.preferences import CHAIR_POLICIES, normalized, sign_probability, utility_gain
 
 __all__ = ["Chair", "Delegation", "Stakeholder"]
-
-SQRT12 = float(np.sqrt(12.0))
 
 
 class Delegation(mesa.Agent):

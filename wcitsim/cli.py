@@ -280,7 +280,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         args.data_dir,
         progress=not args.quiet,
     )
-    table = pd_read(folder / "outcomes.parquet")
+    table = _read_parquet(folder / "outcomes.parquet")
     print(
         f"wcitsim sweep: {spec.sweep.name}, {len(table)} experiments × {spec.sweep.replications} replications "
         f"({spec.sweep.design} over {', '.join(spec.parameters)})"
@@ -292,7 +292,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def pd_read(path: Path):
+def _read_parquet(path: Path):
     import pandas as pd
 
     return pd.read_parquet(path)

@@ -3,7 +3,7 @@
 :func:`build_world` turns a validated :class:`~wcitsim.scenario.Scenario` and the
 :class:`~wcitsim.data.Dataset` into arrays shared by both engines: who is seated,
 their groups, seeded positions and saliences, capabilities, the caucus-and-influence
-matrix, stakeholders, and the per-replication random draws (:func:`draw`).
+matrix, stakeholders; and the per-replication random streams (:class:`Streams`).
 """
 
 from __future__ import annotations
