@@ -30,8 +30,8 @@ $(PY):
 	@$(PY) -m pip install --quiet --upgrade pip > /dev/null 2>&1 || true
 
 $(STAMP): pyproject.toml | $(PY)
-	@echo "Installing wcitsim with its dev, dist and ema extras into $(VENV)"
-	@$(PY) -m pip install --quiet -e '.[dev,dist,ema]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@echo "Installing wcitsim with its dev, dist, ema and teach extras into $(VENV)"
+	@$(PY) -m pip install --quiet -e '.[dev,dist,ema,teach]' > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -437,6 +437,30 @@ def _cmd_handout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_teach(args: argparse.Namespace) -> int:
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        raise UsageError("the teaching page needs Solara: pip install 'wcitsim[teach]'")
+    if args.scenario is not None:
+        from wcitsim.scenario import load_scenario
+
+        load_scenario(args.scenario)  # a wrong scenario stops here, with one line
+    env = {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+        "WCITSIM_TEACH_SCENARIO": str(Path(args.scenario).resolve()) if args.scenario else "",
+    }
+    if not args.scenario:
+        env.pop("WCITSIM_TEACH_SCENARIO")
+    command = [sys.executable, "-m", "solara", "run", "wcitsim.app.page", "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open"]  # fmt: skip
+    print(f"wcitsim teach: the page is at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    return subprocess.call(command, env=env)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -583,6 +607,16 @@ def build_parser() -> argparse.ArgumentParser:
     handout.add_argument("--out", type=Path, default=Path("results/handout/handout.html"))
     handout.add_argument("--data-dir", type=Path, help="use another data folder")
     handout.set_defaults(func=_cmd_handout)
+
+    teach = commands.add_parser("teach", help="serve the teaching page on this machine")
+    teach.add_argument(
+        "scenario", type=Path, nargs="?", help="the scenario to open with (default: the baseline)"
+    )
+    teach.add_argument("--port", type=_positive_int, default=8765)
+    teach.add_argument(
+        "--host", default="127.0.0.1", help="127.0.0.1 (default), or 0.0.0.0 for a classroom network"
+    )
+    teach.set_defaults(func=_cmd_teach)
 
     check = commands.add_parser("check", help="validate a scenario or sweep spec without running it")
     check.add_argument("file", type=Path, help="a scenario or sweep spec (TOML)")

@@ -1,0 +1,64 @@
+"""The teaching page: rendered without a browser, and served by `wcitsim teach` without outside assets."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+solara = pytest.importorskip("solara")
+v = pytest.importorskip("ipyvuetify")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_page_runs_steps_and_writes_a_debrief(tmp_path, monkeypatch):
+    from wcitsim.app import page
+
+    monkeypatch.setattr(page, "ROOT", tmp_path)
+    page.replications.value = 5
+    page.result.value = None
+    _, rc = solara.render(page.Page(), handle_error=False)
+    rc.find(v.Btn, children=["Run to the deadline"]).widget.click()
+    assert page.result.value is not None and page.session.value == page.result.value.world.sessions
+    rc.find(v.Btn, children=["Back to session 1"]).widget.click()
+    assert page.session.value == 1
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert page.session.value == 2
+    rc.find(v.Btn, children=["Debrief handout"]).widget.click()
+    assert Path(page.handout_path.value).exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_teach_serves_the_page_with_local_assets_only():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wcitsim", "teach", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        html, deadline = None, time.time() + 90
+        while time.time() < deadline and html is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    html = response.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert html is not None, "the page did not come up"
+        assert "solara" in html.lower()
+        # every script and stylesheet is served from this machine (solara-assets): no CDN
+        for marker in ("cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com"):
+            assert marker not in html, marker
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -1,0 +1,1 @@
+"""The teaching page (Solara): ``wcitsim teach`` serves :mod:`wcitsim.app.page`."""
