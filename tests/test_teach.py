@@ -26,7 +26,7 @@ def test_page_runs_steps_and_writes_a_debrief(tmp_path, monkeypatch):
     _, rc = solara.render(page.Page(), handle_error=False)
     rc.find(v.Btn, children=["Run to the deadline"]).widget.click()
     assert page.result.value is not None and page.session.value == page.result.value.world.sessions
-    rc.find(v.Btn, children=["Back to session 1"]).widget.click()
+    rc.find(v.Btn, children=["Session 1"]).widget.click()
     assert page.session.value == 1
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert page.session.value == 2

@@ -31,8 +31,14 @@ concession = solara.reactive(0.3)
 dropped = solara.reactive([])
 replications = solara.reactive(30)
 session = solara.reactive(0)
+map_x = solara.reactive("internet")
+map_y = solara.reactive("security")
+delegate = solara.reactive("")
+delegate_clause = solara.reactive("internet")
+delegate_position = solara.reactive(0.5)
 result: solara.Reactive[RunResult | None] = solara.reactive(None)
 handout_path = solara.reactive("")
+error = solara.reactive("")
 
 
 def configured():
@@ -44,13 +50,25 @@ def configured():
         "protocol.concession": float(concession.value),
     }
     scenario = base.replace(**changes)
+    clauses = [c.id for c in scenario.agenda.clauses]
+    if delegate.value and delegate_clause.value in clauses:
+        override = {delegate.value: {"position": {delegate_clause.value: float(delegate_position.value)}}}
+        scenario = scenario.replace(overrides={**scenario.raw.get("overrides", {}), **override})
     if dropped.value:
         scenario = scenario.replace(**{"agenda.drop": list(dropped.value)})
     return scenario
 
 
 def run() -> None:
-    result.value = run_scenario(configured(), int(replications.value), data=load_dataset())
+    """Run the configured conference; a bad choice shows a message on the page, never a traceback."""
+    from wcitsim.errors import WcitsimError
+
+    try:
+        result.value = run_scenario(configured(), int(replications.value), data=load_dataset())
+    except WcitsimError as err:
+        error.value = str(err)
+        return
+    error.value = ""
     session.value = result.value.world.sessions
 
 
@@ -76,13 +94,17 @@ def Controls():
         clauses = [c.id for c in load_scenario(SCENARIOS[scenario_name.value]).agenda.clauses]
         solara.SelectMultiple("clauses taken off the table", values=dropped, all_values=clauses)
         solara.SliderInt("replications", value=replications, min=5, max=200)
-        with solara.Row():
-            solara.Button("Run to the deadline", on_click=run, color="primary")
-            if result.value is not None:
-                solara.Button(
-                    "Step", on_click=lambda: session.set(min(session.value + 1, result.value.world.sessions))
-                )
-                solara.Button("Back to session 1", on_click=lambda: session.set(1))
+    with solara.Card("A delegation's position"):
+        solara.Select("delegation (ISO3)", values=["", *sorted(load_dataset().states.index)], value=delegate)
+        solara.Select("clause", values=clauses, value=delegate_clause)
+        solara.SliderFloat("its position", value=delegate_position, min=0.0, max=1.0, step=0.05)
+    with solara.Card("Run"), solara.Row():
+        solara.Button("Run to the deadline", on_click=run, color="primary")
+        if result.value is not None:
+            solara.Button(
+                "Step", on_click=lambda: session.set(min(session.value + 1, result.value.world.sessions))
+            )
+            solara.Button("Session 1", on_click=lambda: session.set(1))
 
 
 @solara.component
@@ -118,6 +140,45 @@ def Figures(r: RunResult):
 
 
 @solara.component
+def IssueMap(r: RunResult):
+    """Delegations on two chosen clauses: interests (hollow) and final positions, coloured by P(sign)."""
+    w, o = r.world, r.outcome
+    ids = list(w.agenda.ids)
+    with solara.Row():
+        solara.Select("horizontal", values=ids, value=map_x)
+        solara.Select("vertical", values=ids, value=map_y)
+    if map_x.value not in ids or map_y.value not in ids:
+        return
+    i, j = ids.index(map_x.value), ids.index(map_y.value)
+    p = o.probability.mean(axis=0)
+
+    def draw(ax):
+        ax.scatter(o.interest[:, :, i].mean(axis=0), o.interest[:, :, j].mean(axis=0), facecolors="none",
+                   edgecolors="grey", s=14, label="interests")  # fmt: skip
+        points = ax.scatter(o.position[:, :, i].mean(axis=0), o.position[:, :, j].mean(axis=0), c=p, cmap="RdYlBu",
+                            vmin=0, vmax=1, s=14, label="positions at the deadline")  # fmt: skip
+        ax.figure.colorbar(points, ax=ax, label="P(sign)")
+        ax.set_xlabel(map_x.value)
+        ax.set_ylabel(map_y.value)
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title("Delegations on two clauses (0 = 1988 / narrow, 1 = widest)")
+        ax.legend(fontsize="small", loc="upper left")
+
+    solara.FigureMatplotlib(_figure(draw))
+
+    def cohesion(ax):
+        ax.plot(o.cohesion.mean(axis=0), marker=".", label="group cohesion")
+        ax.plot(np.nanmean(o.projected, axis=0) / w.n, marker=".", label="projected signatories (share)")
+        ax.set_xlabel("session")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize="small")
+        ax.set_title("Cohesion of the groups and projected signatures")
+
+    solara.FigureMatplotlib(_figure(cohesion))
+
+
+@solara.component
 def Record(r: RunResult):
     s = r.summary()
     split, c = s["split"], s["countries"]
@@ -144,6 +205,12 @@ def GamePanel(r: RunResult):
         texts, w.agenda, w.position, w.salience, {"OECD and EU": west, "others": ~west}, share=0.9
     )
     nbs, _ = gt.nash_bargaining(texts, w.agenda, w.position, w.salience, w.capability)
+    compromise = w.agenda.snap(gt.compromise_point(w.position, w.salience, w.capability))
+    chair = [float(np.median(r.outcome.text[:, k])) for k in range(w.agenda.k)]
+    versus = "\n".join(
+        f"| {c} | {w.agenda.label_of(k, compromise[k])} | {w.agenda.label_of(k, chair[k])} |"
+        for k, c in enumerate(w.agenda.ids)
+    )
     table = "\n".join(
         f"| {g} | {n} | {p:.3f} | {b:.3f} |"
         for g, n, p, b in zip(w.group_names, seats, power, banz, strict=True)
@@ -158,6 +225,7 @@ def GamePanel(r: RunResult):
     solara.Markdown(
         "### Game theory\n| group | seats | Shapley–Shubik | Banzhaf |\n|---|---|---|---|\n" + table
         + f"\n\n{gt.EXPLANATIONS['voting_power']}\n\n**Nash bargaining solution**: {nash}.\n\n{gt.EXPLANATIONS['nash']}\n\n"
+        + "| clause | compromise point | chair's text |\n|---|---|---|\n" + versus + f"\n\n{gt.EXPLANATIONS['compromise']}\n\n"
         + f"**Acceptable sets** (90 % of a camp prefers the text to 1988): OECD and EU {sets['sizes']['OECD and EU']}, "
         + f"others {sets['sizes']['others']}, both {sets['intersection']} of {sets['total']}"
         + (" → binary." if sets["binary"] else ".")
@@ -189,6 +257,8 @@ def Page():
                 "# WCIT-12, Dubai 2012\nOf the 144 states with signing rights, 89 signed the revised "
                 "International Telecommunication Regulations and 55 did not. Choose the conference's rules and run it."
             )
+            if error.value:
+                solara.Error(error.value)
             r = result.value
             if r is None:
                 solara.Info("Press “Run to the deadline”.")
@@ -196,4 +266,5 @@ def Page():
                 Record(r)
                 Draft(r)
                 Figures(r)
+                IssueMap(r)
                 GamePanel(r)
