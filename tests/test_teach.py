@@ -30,8 +30,10 @@ def test_page_runs_steps_and_writes_a_debrief(tmp_path, monkeypatch):
     assert page.session.value == 1
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert page.session.value == 2
+    page.compare.value = ["consensus_rule", "us_concedes"]
     rc.find(v.Btn, children=["Debrief handout"]).widget.click()
-    assert Path(page.handout_path.value).exists()
+    handout = Path(page.handout_path.value).read_text(encoding="utf-8")
+    assert "Consensus instead of votes" in handout and "The US concedes on security and spam" in handout
 
 
 def _free_port() -> int:

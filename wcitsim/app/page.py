@@ -39,6 +39,7 @@ delegate_position = solara.reactive(0.5)
 result: solara.Reactive[RunResult | None] = solara.reactive(None)
 handout_path = solara.reactive("")
 error = solara.reactive("")
+compare = solara.reactive([])
 
 
 def configured():
@@ -234,11 +235,16 @@ def GamePanel(r: RunResult):
 
 
 def debrief() -> None:
+    """Write the handout with this session and up to two counterfactuals chosen by the teacher."""
     from wcitsim.handout import write_handout
 
     if result.value is None:
         return
-    written = write_handout(result.value, [], ROOT / "results" / "handout" / "handout.html")
+    others = [
+        run_scenario(load_scenario(SCENARIOS[name]), int(replications.value), data=load_dataset())
+        for name in compare.value[:2]
+    ]
+    written = write_handout(result.value, others, ROOT / "results" / "handout" / "handout.html")
     handout_path.value = str(written["html"])
 
 
@@ -249,6 +255,9 @@ def Page():
         with solara.Column():
             Controls()
             if result.value is not None:
+                solara.SelectMultiple(
+                    "counterfactuals for the handout (two)", values=compare, all_values=list(SCENARIOS)
+                )
                 solara.Button("Debrief handout", on_click=debrief)
                 if handout_path.value:
                     solara.Markdown(f"Handout written to `{handout_path.value}`")
