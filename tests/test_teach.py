@@ -64,3 +64,20 @@ def test_teach_serves_the_page_with_local_assets_only():
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_every_control_changes_the_scenario():
+    from wcitsim.app import page
+
+    page.scenario_name.value = "wcit2012"
+    page.policy.value, page.cohesion.value, page.concession.value = "majority", 0.7, 0.9
+    page.dropped.value = ["internet"]
+    page.delegate.value, page.delegate_clause.value, page.delegate_position.value = "USA", "security", 0.5
+    scenario = page.configured()
+    assert scenario.chair.policy == "majority"
+    assert scenario.groups.cohesion["default"] == 0.7 and scenario.protocol.concession == 0.9
+    assert "internet" not in [c.id for c in scenario.agenda.active]
+    assert scenario.overrides["USA"].position == {"security": 0.5}
+    page.scenario_name.value = "consensus_rule"
+    assert page.configured().voting.rule == "consensus"
+    page.delegate.value, page.dropped.value, page.policy.value = "", [], "median"
