@@ -6,11 +6,6 @@ Screenshots are saved under results/test-artifacts/ (seminar-1-run.png, seminar-
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,33 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wcitsim", "teach", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-def test_a_whole_seminar_offline(server):
+def test_a_whole_seminar_offline(teach_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     outside, failed = [], []
     with sync_api.sync_playwright() as p:
@@ -72,7 +41,7 @@ def test_a_whole_seminar_offline(server):
             ),
         )
         page.on("requestfailed", lambda r: failed.append(r.url))
-        page.goto(server)
+        page.goto(teach_server)
         page.get_by_role("button", name="Run to the deadline").wait_for(timeout=60_000)
         # change a parameter: the chair's drafting policy
         page.get_by_text("median", exact=True).first.click()

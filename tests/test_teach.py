@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -36,34 +32,13 @@ def test_page_runs_steps_and_writes_a_debrief(tmp_path, monkeypatch):
     assert "Consensus instead of votes" in handout and "The US concedes on security and spam" in handout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_teach_serves_the_page_with_local_assets_only():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wcitsim", "teach", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        html, deadline = None, time.time() + 90
-        while time.time() < deadline and html is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    html = response.read().decode()
-            except OSError:
-                time.sleep(0.5)
-        assert html is not None, "the page did not come up"
-        assert "solara" in html.lower()
-        # every script and stylesheet is served from this machine (solara-assets): no CDN
-        for marker in ("cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com"):
-            assert marker not in html, marker
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def test_teach_serves_the_page_with_local_assets_only(teach_server):
+    with urllib.request.urlopen(teach_server, timeout=10) as response:
+        html = response.read().decode()
+    assert "solara" in html.lower()
+    # every script and stylesheet is served from this machine (solara-assets): no CDN
+    for marker in ("cdn.jsdelivr.net", "unpkg.com", "fonts.googleapis.com"):
+        assert marker not in html, marker
 
 
 def test_every_control_changes_the_scenario():

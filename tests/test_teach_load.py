@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import http.client
 import random
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,30 +15,9 @@ import pytest
 pytest.importorskip("solara")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def port():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wcitsim", "teach", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+def port(teach_server):
+    return int(teach_server.rstrip("/").rsplit(":", 1)[1])
 
 
 def _malformed(rng: random.Random) -> tuple[str, str, dict[str, str], bytes | None]:

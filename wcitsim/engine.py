@@ -136,49 +136,24 @@ def _field(world: World, position, salience_norm) -> tuple[np.ndarray, np.ndarra
     return esteban_ray(x), bimodality(x), cohesion(x, world.membership)
 
 
-def run_vectorized(
-    world: World, streams: Streams, negotiate: bool = True, policy: str | None = None, trace: bool = True
-) -> Outcome:
-    """Run the replications whose random streams are ``streams``.
-
-    With ``negotiate`` False there are no sessions and no votes: the chair's draft
-    of the seeded field is the text (the one-shot ``compromise`` protocol).
-    ``policy`` replaces the chair's drafting policy for the final draft. With
-    ``trace`` False the per-session diagnostics (polarization, bimodality,
-    cohesion, projected signatories) are computed only at the opening and the
-    deadline (NaN between): what sweeps need, a third faster.
-    """
+def _start(world: World, streams: Streams):
+    """The replications' opening: positions and saliences after the noise, and what stays fixed after it."""
     n, k = world.n, world.agenda.k
     position, salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
     interest = position.copy()
-    r = len(streams)
-    sessions = world.sessions if negotiate else 0
-    drafts = np.empty((r, sessions, k))
-    projected = np.empty((r, sessions))
-    salience_norm, yield_weight = normalized(salience), yielding(salience)
+    salience_norm = normalized(salience)
     fixed_view = world.scenario.signing.persuasion == 0
     sq_utility = (
         utility(world.agenda.status_quo, interest, salience_norm, world.signing.exponent)
         if fixed_view
         else None
     )
-    measures = [_field(world, position, salience_norm)]
-    blank = tuple(np.full(r, np.nan) for _ in range(3))
-    for t in range(sessions):
-        draft = chair_draft(world, position, salience, interest)
-        drafts[:, t] = draft
-        projected[:, t] = (
-            _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
-            if trace
-            else np.nan
-        )
-        shock = streams.uniform((n, k))
-        position = session_step(world, position, yield_weight, draft, shock, t)
-        measures.append(_field(world, position, salience_norm) if trace or t == sessions - 1 else blank)
-    draft = chair_draft(world, position, salience, interest, policy)
-    text, contested, tallies, gain, prob, signed = deadline(
-        world, draft, position, interest, salience, streams.uniform((n,)), negotiate
-    )
+    return position, salience, interest, salience_norm, sq_utility
+
+
+def _outcome(
+    text, drafts, contested, tallies, position, gain, prob, signed, measures, projected, interest, salience
+):
     pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*measures, strict=True))
     return Outcome(
         text,
@@ -198,27 +173,68 @@ def run_vectorized(
     )
 
 
+def run_vectorized(
+    world: World, streams: Streams, negotiate: bool = True, policy: str | None = None, trace: bool = True
+) -> Outcome:
+    """Run the replications whose random streams are ``streams``.
+
+    With ``negotiate`` False there are no sessions and no votes: the chair's draft
+    of the seeded field is the text (the one-shot ``compromise`` protocol).
+    ``policy`` replaces the chair's drafting policy for the final draft. With
+    ``trace`` False the per-session diagnostics (polarization, bimodality,
+    cohesion, projected signatories) are computed only at the opening and the
+    deadline (NaN between): what sweeps need, a third faster.
+    """
+    n, k, r = world.n, world.agenda.k, len(streams)
+    position, salience, interest, salience_norm, sq_utility = _start(world, streams)
+    sessions = world.sessions if negotiate else 0
+    drafts = np.empty((r, sessions, k))
+    projected = np.empty((r, sessions))
+    yield_weight = yielding(salience)
+    measures = [_field(world, position, salience_norm)]
+    blank = tuple(np.full(r, np.nan) for _ in range(3))
+    for t in range(sessions):
+        draft = chair_draft(world, position, salience, interest)
+        drafts[:, t] = draft
+        projected[:, t] = (
+            _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
+            if trace
+            else np.nan
+        )
+        shock = streams.uniform((n, k))
+        position = session_step(world, position, yield_weight, draft, shock, t)
+        measures.append(_field(world, position, salience_norm) if trace or t == sessions - 1 else blank)
+    draft = chair_draft(world, position, salience, interest, policy)
+    text, contested, tallies, gain, prob, signed = deadline(
+        world, draft, position, interest, salience, streams.uniform((n,)), negotiate
+    )
+    return _outcome(
+        text,
+        drafts,
+        contested,
+        tallies,
+        position,
+        gain,
+        prob,
+        signed,
+        measures,
+        projected,
+        interest,
+        salience,
+    )
+
+
 def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -> Outcome:
     """Run a protocol that revises positions in rounds and forecasts the text from them.
 
     ``step(position, salience, state) -> (position, state)`` makes one round for all
     replications (state starts as None); ``forecast(position, salience) -> R × K``
     gives the text the current positions imply (already snapped to options).
-    Rounds stop early when no position moves; the remaining rounds repeat the last
-    forecast. There is no vote: the last forecast is the text; signing is the
-    shared rule.
+    It runs ``rounds`` rounds (a field that has converged no longer moves). There
+    is no vote: the last forecast is the text; signing is the shared rule.
     """
-    n, k = world.n, world.agenda.k
-    position, salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
-    interest = position.copy()
-    r = len(streams)
-    salience_norm = normalized(salience)
-    fixed_view = world.scenario.signing.persuasion == 0
-    sq_utility = (
-        utility(world.agenda.status_quo, interest, salience_norm, world.signing.exponent)
-        if fixed_view
-        else None
-    )
+    n, k, r = world.n, world.agenda.k, len(streams)
+    position, salience, interest, salience_norm, sq_utility = _start(world, streams)
     drafts, projected = np.empty((r, rounds, k)), np.empty((r, rounds))
     measures = [_field(world, position, salience_norm)]
     state = None
@@ -232,8 +248,7 @@ def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -
     _, contested, tallies, gain, prob, signed = deadline(
         world, text, position, interest, salience, streams.uniform((n,)), votes=False
     )
-    pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*measures, strict=True))
-    return Outcome(
+    return _outcome(
         text,
         drafts,
         contested,
@@ -242,9 +257,7 @@ def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -
         gain,
         prob,
         signed,
-        pol,
-        bim,
-        coh,
+        measures,
         projected,
         interest,
         salience,
