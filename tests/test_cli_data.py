@@ -73,3 +73,9 @@ def test_unknown_command_and_bad_option_exit_2(capsys):
 def test_missing_data_dir_is_a_user_error(tmp_path, capsys):
     assert main(["data", "--data-dir", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_error_messages_stay_on_one_line():
+    from wcitsim.cli import one_line
+
+    assert one_line("key 'a\x85b\nc': bad – é") == "key 'a\\x85b\\nc': bad – é"

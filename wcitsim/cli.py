@@ -25,6 +25,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+#: Characters that str.splitlines() breaks on: a user's key or value holding one is escaped in messages.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(text: str) -> str:
+    """The message with every line-breaking character escaped, so an error is always one line."""
+    return "".join(c.encode("unicode_escape").decode() if c in LINE_BREAKS else c for c in text)
+
+
 def _format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in counts.items())
 
@@ -635,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except WcitsimError as err:
-        print(f"wcitsim: error: {err}", file=sys.stderr)
+        print(f"wcitsim: error: {one_line(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("wcitsim: interrupted", file=sys.stderr)
