@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["OUTCOMES", "ema_model", "evaluate"]
 
 OUTCOMES = ("signed_known", "signed_eligible", "accuracy", "brier", "text_matches", "polarization")
@@ -41,34 +39,20 @@ def evaluate(
     scenario_path: str | Path, replications: int = 16, seed: int = 0, **values: float
 ) -> dict[str, float]:
     """Run a scenario with some dotted keys changed; return the outcomes EMA collects."""
-    from wcitsim.data import load_dataset
-    from wcitsim.metrics import country_scores
-    from wcitsim.runner import run_outcome
+    from wcitsim.runner import experiment_outcomes, run_outcome
     from wcitsim.scenario import load_scenario
+    from wcitsim.sweep_run import cached_dataset
     from wcitsim.world import build_world, replication_seeds
 
-    data = load_dataset()
+    data = cached_dataset()
     scenario = load_scenario(scenario_path).replace(
         **{k.replace("__", "."): float(v) for k, v in values.items()}
     )
     world = build_world(scenario, data)
-    o = run_outcome(world, replication_seeds(seed, replications), trace=False)
-    known = world.record.isin(["signed", "not_signed"]).to_numpy()
-    known_total = int(data.record["decision"].isin(["signed", "not_signed"]).sum())
-    pool = o.signed[:, ~known] if (~known).any() else o.signed
-    eligible = o.signed[:, known].sum(axis=1) + (data.facts.eligible - known_total) * pool.mean(axis=1)
-    import pandas as pd
-
-    scores = country_scores(pd.Series(o.probability.mean(axis=0), index=list(world.iso3)), world.record)
-    final = world.agenda.final_acts
-    return {
-        "signed_known": float(o.signed[:, known].sum(axis=1).mean()),
-        "signed_eligible": float(eligible.mean()),
-        "accuracy": scores["accuracy"],
-        "brier": scores["brier"],
-        "text_matches": float((o.text == final)[:, np.isfinite(final)].sum(axis=1).mean()),
-        "polarization": float(o.polarization[:, -1].mean()),
-    }
+    values, _ = experiment_outcomes(
+        world, run_outcome(world, replication_seeds(seed, replications), trace=False), data
+    )
+    return {name: values[name] for name in OUTCOMES}
 
 
 def ema_model(

@@ -16,6 +16,7 @@ __all__ = [
     "balanced_accuracy",
     "brier",
     "country_scores",
+    "eligible_signatories",
     "interval",
     "log_loss",
     "split_summary",
@@ -94,6 +95,19 @@ def country_scores(probability: pd.Series, record: pd.Series, region: pd.Series 
     return out
 
 
+def eligible_signatories(
+    signed: np.ndarray, known: np.ndarray, eligible: int, known_total: int
+) -> np.ndarray:
+    """Signatories of the states with signing rights, per replication (``signed`` is R × seated).
+
+    The eligible states are the known ones plus ``eligible − known_total`` unknown ones the
+    record does not identify, assumed to sign like the seated unknown states (all seated
+    states when none is unknown).
+    """
+    pool = signed[:, ~known] if (~known).any() else signed
+    return signed[:, known].sum(axis=1) + (eligible - known_total) * pool.mean(axis=1)
+
+
 def split_summary(
     signed: np.ndarray, record: pd.Series, eligible: int, signed_total: int, known_total: int
 ) -> dict:
@@ -111,12 +125,10 @@ def split_summary(
     when none is unknown).
     """
     known = record.isin(["signed", "not_signed"]).to_numpy()
-    unknown = ~known
     per_rep = signed.sum(axis=1)
     known_signed = signed[:, known].sum(axis=1)
-    pool = signed[:, unknown] if unknown.any() else signed
     unplaced = eligible - known_total
-    eligible_signed = known_signed + unplaced * pool.mean(axis=1)
+    eligible_signed = eligible_signatories(signed, known, eligible, known_total)
     return {
         "seated": int(signed.shape[1]),
         "signed_mean": float(per_rep.mean()),

@@ -13,12 +13,12 @@ from wcitsim.data import Dataset, load_dataset
 from wcitsim.engine import Outcome
 from wcitsim.errors import UsageError
 from wcitsim.measures import BIMODAL
-from wcitsim.metrics import country_scores, split_summary, text_summary
+from wcitsim.metrics import country_scores, eligible_signatories, split_summary, text_summary
 from wcitsim.protocols import PROTOCOLS
 from wcitsim.scenario import Scenario
 from wcitsim.world import Streams, World, build_world, replication_seeds
 
-__all__ = ["BATCH", "RunResult", "run_outcome", "run_scenario"]
+__all__ = ["BATCH", "RunResult", "experiment_outcomes", "run_outcome", "run_scenario"]
 
 #: Replications per vectorised batch: small enough to stay in cache, large enough to amortise Python.
 BATCH = 32
@@ -128,6 +128,31 @@ class RunResult:
             },
             "version": __version__,
         }
+
+
+def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[dict[str, float], pd.Series]:
+    """The outcomes a sweep or an EMA experiment records, and P(sign) per seated state.
+
+    Signatories among the known states and of the eligible (mean and median), accuracy
+    and Brier on the known states, clauses matching the Final Acts, and polarization and
+    bimodality at the deadline.
+    """
+    known = world.record.isin(["signed", "not_signed"]).to_numpy()
+    known_total = int(data.record["decision"].isin(["signed", "not_signed"]).sum())
+    eligible = eligible_signatories(outcome.signed, known, data.facts.eligible, known_total)
+    probability = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
+    scores = country_scores(probability, world.record)
+    final = world.agenda.final_acts
+    return {
+        "signed_known": float(outcome.signed[:, known].sum(axis=1).mean()),
+        "signed_eligible": float(eligible.mean()),
+        "signed_eligible_median": float(np.median(eligible)),
+        "accuracy": scores["accuracy"],
+        "brier": scores["brier"],
+        "text_matches": float((outcome.text == final)[:, np.isfinite(final)].sum(axis=1).mean()),
+        "polarization": float(outcome.polarization[:, -1].mean()),
+        "bimodality": float(outcome.bimodality[:, -1].mean()),
+    }, probability
 
 
 def run_scenario(

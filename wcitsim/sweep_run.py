@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from wcitsim import __version__
@@ -38,7 +37,8 @@ TASK_REPLICATIONS = 256
 _CACHE: dict = {}
 
 
-def _data(directory):
+def cached_dataset(directory=None):
+    """The dataset of ``directory`` (default: the package's), loaded once per process."""
     from wcitsim.data import load_dataset
 
     key = str(directory)
@@ -49,39 +49,18 @@ def _data(directory):
 
 def run_task(task: dict) -> dict[str, pd.DataFrame]:
     """Run a task's experiments; return its outcomes and per-state tables (runs in a worker)."""
-    from wcitsim.metrics import country_scores
-    from wcitsim.runner import run_outcome
+    from wcitsim.runner import experiment_outcomes, run_outcome
     from wcitsim.scenario import scenario_from_dict
     from wcitsim.world import build_world, replication_seeds
 
-    data = _data(task["data_dir"])
+    data = cached_dataset(task["data_dir"])
     base = scenario_from_dict(task["scenario"], task["source"])
-    known_total = int(data.record["decision"].isin(["signed", "not_signed"]).sum())
-    unplaced = data.facts.eligible - known_total
     outcomes, states = [], []
     for row in task["experiments"]:
-        scenario = base.replace(**row["parameters"])
-        world = build_world(scenario, data)
+        world = build_world(base.replace(**row["parameters"]), data)
         o = run_outcome(world, replication_seeds(row["seed"], task["replications"]), trace=False)
-        known = world.record.isin(["signed", "not_signed"]).to_numpy()
-        pool = o.signed[:, ~known] if (~known).any() else o.signed
-        eligible = o.signed[:, known].sum(axis=1) + unplaced * pool.mean(axis=1)
-        p = pd.Series(o.probability.mean(axis=0), index=list(world.iso3))
-        scores = country_scores(p, world.record)
-        final = world.agenda.final_acts
-        outcomes.append(
-            {
-                "experiment": row["experiment"],
-                "signed_known": float(o.signed[:, known].sum(axis=1).mean()),
-                "signed_eligible": float(eligible.mean()),
-                "signed_eligible_median": float(np.median(eligible)),
-                "accuracy": scores["accuracy"],
-                "brier": scores["brier"],
-                "text_matches": float((o.text == final)[:, np.isfinite(final)].sum(axis=1).mean()),
-                "polarization": float(o.polarization[:, -1].mean()),
-                "bimodality": float(o.bimodality[:, -1].mean()),
-            }
-        )
+        values, p = experiment_outcomes(world, o, data)
+        outcomes.append({"experiment": row["experiment"], **values})
         states.append(
             pd.DataFrame({"experiment": row["experiment"], "iso3": list(world.iso3), "p_sign": p.to_numpy()})
         )
