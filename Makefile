@@ -49,6 +49,7 @@ test: lint
 
 bench: $(STAMP)
 	@$(VENV)/bin/python benchmarks/run.py
+	@$(VENV)/bin/python benchmarks/class_bench.py
 	@$(VENV)/bin/python benchmarks/sweep_bench.py
 
 clean:

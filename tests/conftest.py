@@ -54,3 +54,44 @@ def teach_server():
     yield address
     proc.terminate()
     proc.wait(timeout=20)
+
+
+class ClassServer:
+    """`wcitsim teach --class` in a subprocess on a free loopback port, saving under ``folder``."""
+
+    def __init__(self, folder, *args: str) -> None:
+        import subprocess
+        import sys
+
+        self.folder = folder
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wcitsim", "teach", "--class", "--no-open", "--host", "127.0.0.1",
+             "--port", str(self.port), "--folder", str(folder), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        self.address = f"http://127.0.0.1:{self.port}/"
+        self.banner = self._wait()
+        self.code = self.banner.split("join code ")[1].split()[0]
+        self.key = self.banner.split("teacher?key=")[1].split()[0]
+
+    def _wait(self) -> str:
+        import time
+        import urllib.request
+
+        lines = [self.proc.stdout.readline() for _ in range(5)]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.address + "api/public", timeout=5).close()
+                return "".join(lines)
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the class server did not start: " + "".join(lines))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.proc.stdout.close()

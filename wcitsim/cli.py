@@ -451,6 +451,12 @@ def _cmd_teach(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
+    if args.class_:
+        return _serve_class(args)
+    if args.resume or args.sessions or args.time_limit is not None or args.seed is not None or args.data_dir:
+        raise UsageError(
+            "--resume, --sessions, --time-limit, --seed and --data-dir belong to a class session; add --class"
+        )
     if importlib.util.find_spec("solara") is None:
         raise UsageError("the teaching page needs Solara: pip install 'wcitsim[teach]'")
     if args.scenario is not None:
@@ -464,10 +470,103 @@ def _cmd_teach(args: argparse.Namespace) -> int:
     }
     if not args.scenario:
         env.pop("WCITSIM_TEACH_SCENARIO")
+    args.host = args.host or "127.0.0.1"
     command = [sys.executable, "-m", "solara", "run", "wcitsim.app.page", "--host", args.host,
                "--port", str(args.port), "--production", "--no-open"]  # fmt: skip
     print(f"wcitsim teach: the page is at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
     return subprocess.call(command, env=env)
+
+
+def _writable(folder: Path) -> None:
+    """Refuse, in one line, a folder that cannot be created or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".wcitsim-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise UsageError(
+            f"--folder {folder}: cannot write there ({err.strerror}); expected a writable folder"
+        ) from None
+
+
+def _lan_address() -> str:
+    """This machine's address on the local network (no packet is sent: a UDP connect only picks a route)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+def _serve_class(args: argparse.Namespace) -> int:
+    """`wcitsim teach --class`: start or resume a class session and serve it until Ctrl-C."""
+    import importlib.util
+    import socket
+    import webbrowser
+
+    if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("starlette") is None:
+        raise UsageError("the class role play needs uvicorn and starlette: pip install 'wcitsim[teach]'")
+    import uvicorn
+
+    from wcitsim.classroom import load_class, new_class
+    from wcitsim.classroom_server import create_app
+
+    host = args.host or "0.0.0.0"
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, args.port))
+        except OSError as err:
+            raise UsageError(
+                f"--port {args.port}: cannot listen on {host}:{args.port} ({err.strerror}); expected a free port"
+            ) from None
+    if args.resume:
+        folder = Path(args.resume) if Path(args.resume).is_dir() else args.folder / args.resume.upper()
+        if args.scenario or args.sessions or args.time_limit is not None or args.seed is not None:
+            raise UsageError(
+                "--resume: a resumed class keeps its scenario, seed, sessions and time limit; give none of them"
+            )
+        room = load_class(folder)
+        verb = "resumed"
+    else:
+        scenario = args.scenario or Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
+        _writable(args.folder)
+        room = new_class(
+            scenario, args.folder, seed=2012 if args.seed is None else args.seed, sessions=args.sessions,
+            time_limit=180.0 if args.time_limit is None else args.time_limit, data_dir=args.data_dir,
+        )  # fmt: skip
+        verb = "started"
+    shown = _lan_address() if host == "0.0.0.0" else host
+    room.address = f"http://{shown}:{args.port}/"
+    teacher = f"http://127.0.0.1:{args.port}/teacher?key={room.settings.teacher_key}"
+    s = room.settings
+    print(
+        f"wcitsim class {s.code} {verb}: {Path(s.scenario).stem}, {s.sessions} sessions, {s.time_limit:g} s per turn, "
+        f"now in the {room.phase}\n"
+        f"  students: open {room.address} and enter the join code {s.code}\n"
+        f"  teacher:  {teacher}\n"
+        f"  saved after every change in {room.folder}; if the server stops: wcitsim teach --class --resume {s.code}"
+        + (f" --folder {args.folder}" if str(args.folder) != "results/class" else "")
+        + "\n  Ctrl-C stops the server",
+        flush=True,
+    )
+    if not args.no_open:
+        webbrowser.open(teacher)
+    uvicorn.run(create_app(room), host=host, port=args.port, log_level="warning")
+    return 0
+
+
+def _time_limit(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 10 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{value:g} is out of range; expected seconds from 10 to 3600")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -623,7 +722,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     teach.add_argument("--port", type=_positive_int, default=8765)
     teach.add_argument(
-        "--host", default="127.0.0.1", help="127.0.0.1 (default), or 0.0.0.0 for a classroom network"
+        "--host",
+        help="where to listen: 127.0.0.1 for the page (default), 0.0.0.0 for a class (the default with --class)",
+    )
+    teach.add_argument(
+        "--class", dest="class_", action="store_true", help="a class role play: students play delegations"
+    )
+    teach.add_argument(
+        "--sessions", type=_positive_int, help="with --class: negotiating sessions (default: the scenario's)"
+    )
+    teach.add_argument(
+        "--time-limit", type=_time_limit, help="with --class: seconds per turn, 10 to 3600 (default 180)"
+    )
+    teach.add_argument("--seed", type=_seed, help="with --class: the conference's seed (default 2012)")
+    teach.add_argument(
+        "--folder", type=Path, default=Path("results/class"), help="with --class: where classes are saved"
+    )
+    teach.add_argument(
+        "--resume",
+        metavar="CODE",
+        help="with --class: resume the saved class with this join code (or folder)",
+    )
+    teach.add_argument("--data-dir", type=Path, help="use another data folder")
+    teach.add_argument(
+        "--no-open", action="store_true", help="with --class: do not open the teacher's page in a browser"
     )
     teach.set_defaults(func=_cmd_teach)
 

@@ -21,7 +21,18 @@ from wcitsim.world import Streams, World, initial_state
 
 SQRT12 = float(np.sqrt(12.0))
 
-__all__ = ["Outcome", "deadline", "interact", "run_iterative", "run_vectorized", "session_step"]
+__all__ = [
+    "Outcome",
+    "chair_draft",
+    "deadline",
+    "interact",
+    "opening",
+    "projected_probabilities",
+    "run_iterative",
+    "run_vectorized",
+    "session_step",
+    "yielding",
+]
 
 
 @dataclass
@@ -116,7 +127,7 @@ def deadline(world: World, draft, position, interest, salience, sign_u, votes: b
     return text, contested, tallies, gain, prob, sign_u < prob
 
 
-def _projected(world: World, draft, interest, position, salience_norm, sq_utility) -> np.ndarray:
+def projected_probabilities(world: World, draft, interest, position, salience_norm, sq_utility) -> np.ndarray:
     """P(sign) of each delegation if ``draft`` were the final text.
 
     ``sq_utility`` is each delegation's utility of the 1988 text when it does not
@@ -136,7 +147,7 @@ def _field(world: World, position, salience_norm) -> tuple[np.ndarray, np.ndarra
     return esteban_ray(x), bimodality(x), cohesion(x, world.membership)
 
 
-def _start(world: World, streams: Streams):
+def opening(world: World, streams: Streams):
     """The replications' opening: positions and saliences after the noise, and what stays fixed after it."""
     n, k = world.n, world.agenda.k
     position, salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
@@ -186,7 +197,7 @@ def run_vectorized(
     deadline (NaN between): what sweeps need, a third faster.
     """
     n, k, r = world.n, world.agenda.k, len(streams)
-    position, salience, interest, salience_norm, sq_utility = _start(world, streams)
+    position, salience, interest, salience_norm, sq_utility = opening(world, streams)
     sessions = world.sessions if negotiate else 0
     drafts = np.empty((r, sessions, k))
     projected = np.empty((r, sessions))
@@ -197,7 +208,7 @@ def run_vectorized(
         draft = chair_draft(world, position, salience, interest)
         drafts[:, t] = draft
         projected[:, t] = (
-            _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
+            projected_probabilities(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
             if trace
             else np.nan
         )
@@ -234,14 +245,16 @@ def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -
     is no vote: the last forecast is the text; signing is the shared rule.
     """
     n, k, r = world.n, world.agenda.k, len(streams)
-    position, salience, interest, salience_norm, sq_utility = _start(world, streams)
+    position, salience, interest, salience_norm, sq_utility = opening(world, streams)
     drafts, projected = np.empty((r, rounds, k)), np.empty((r, rounds))
     measures = [_field(world, position, salience_norm)]
     state = None
     for t in range(rounds):
         draft = forecast(position, salience)
         drafts[:, t] = draft
-        projected[:, t] = _projected(world, draft, interest, position, salience_norm, sq_utility).sum(axis=-1)
+        projected[:, t] = projected_probabilities(
+            world, draft, interest, position, salience_norm, sq_utility
+        ).sum(axis=-1)
         position, state = step(position, salience, state)
         measures.append(_field(world, position, salience_norm))
     text = forecast(position, salience)

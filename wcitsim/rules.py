@@ -11,11 +11,13 @@ from wcitsim.preferences import normalized, sign_probability, utility_gain
 
 __all__ = [
     "clause_votes",
+    "delegation_votes",
     "group_share",
     "objections",
     "probabilities_from_gain",
     "settle_text",
     "signing_probabilities",
+    "tally",
 ]
 
 
@@ -32,30 +34,43 @@ def objections(draft, status_quo, position, salience, exponent: float, threshold
     return loss > threshold
 
 
-def clause_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
-    """Votes on each clause, draft option against the 1988 option: (..., K, 3) counts of yes, no, abstain.
+def delegation_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
+    """Each delegation's vote on each clause, draft option against the 1988 option: (..., N, K) of 1, −1, 0.
 
-    A delegation votes yes when the draft option is nearer its position than the
-    1988 option by more than ``band``, no in the opposite case, and abstains otherwise.
+    A delegation votes yes (1) when the draft option is nearer its position than the
+    1988 option by more than ``band``, no (−1) in the opposite case, and abstains (0) otherwise.
     """
     d_draft = np.abs(draft[..., None, :] - position) ** exponent
     d_sq = np.abs(status_quo - position) ** exponent
-    yes = (d_draft < d_sq - band).sum(axis=-2)
-    no = (d_sq < d_draft - band).sum(axis=-2)
-    abstain = position.shape[-2] - yes - no
-    return np.stack([yes, no, abstain], axis=-1)
+    return (d_draft < d_sq - band).astype(np.int8) - (d_sq < d_draft - band).astype(np.int8)
 
 
-def settle_text(draft, status_quo, position, salience, voting, exponent: float):
+def tally(votes: np.ndarray) -> np.ndarray:
+    """Counts of yes, no and abstain on each clause from votes (..., N, K): (..., K, 3)."""
+    yes, no = (votes == 1).sum(axis=-2), (votes == -1).sum(axis=-2)
+    return np.stack([yes, no, votes.shape[-2] - yes - no], axis=-1)
+
+
+def clause_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
+    """Votes on each clause, draft option against the 1988 option: (..., K, 3) counts of yes, no, abstain."""
+    return tally(delegation_votes(draft, status_quo, position, exponent, band))
+
+
+def settle_text(draft, status_quo, position, salience, voting, exponent: float, votes=None):
     """Apply the deadline rule: clauses with consensus stand, the others go to a vote (or fall).
 
     Returns ``(final, contested, tallies)``: the final text (..., K), which clauses
     lacked consensus (..., K), and the vote counts (..., K, 3) (zero where no vote).
+    ``votes`` (..., N, K of 1, −1, 0) replaces the votes the positions imply, as when
+    students cast their delegations' votes.
     """
     changed = draft != status_quo
     objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
     contested = changed & (objecting.mean(axis=-2) > 1.0 - voting.consensus_share)
-    tallies = clause_votes(draft, status_quo, position, exponent, voting.abstain_band)
+    if votes is None:
+        tallies = clause_votes(draft, status_quo, position, exponent, voting.abstain_band)
+    else:
+        tallies = tally(votes)
     yes, no = tallies[..., 0], tallies[..., 1]
     if voting.rule == "majority":
         passed = yes > no
@@ -85,13 +100,21 @@ def signing_probabilities(final, status_quo, position, salience, membership, sig
     return gain, probabilities_from_gain(gain, membership, signing, rounds)
 
 
-def probabilities_from_gain(gain, membership, signing, rounds: int = 2) -> np.ndarray:
-    """P(sign) from utility gains, with group conformity solved by ``rounds`` fixed-point steps."""
+def probabilities_from_gain(gain, membership, signing, rounds: int = 2, fixed=None) -> np.ndarray:
+    """P(sign) from utility gains, with group conformity solved by ``rounds`` fixed-point steps.
+
+    ``fixed`` is ``(mask, decided)``: delegations whose decision is already taken
+    (1 signs, 0 does not), which their groups conform to.
+    """
     shift = signing.shift
-    prob = sign_probability(gain, 0.5, 0.0, signing.intercept, shift, signing.temperature)
+
+    def settled(prob):
+        return prob if fixed is None else np.where(fixed[0], fixed[1], prob)
+
+    prob = settled(sign_probability(gain, 0.5, 0.0, signing.intercept, shift, signing.temperature))
     for _ in range(rounds):
         share = group_share(prob, membership)
-        prob = sign_probability(
-            gain, share, signing.conformity, signing.intercept, shift, signing.temperature
+        prob = settled(
+            sign_probability(gain, share, signing.conformity, signing.intercept, shift, signing.temperature)
         )
     return prob

@@ -1,0 +1,67 @@
+"""``make bench`` (class role play): 30 simulated students play a 6-session conference over HTTP.
+
+The server is `wcitsim teach --class` on a loopback port; the students and the teacher
+are threads making the pages' requests (wcitsim.classroom_drill). Printed: each step's
+time inside the server and as the teacher's click waits for it, and request latencies.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from wcitsim.classroom_drill import drill
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="wcitsim-class-bench-"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wcitsim", "teach", "--class", "--no-open", "--host", "127.0.0.1", "--port", str(port),
+         "--folder", str(folder), "--sessions", "6", "--time-limit", "600", "--seed", "7"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    banner = "".join(proc.stdout.readline() for _ in range(5))
+    address = f"http://127.0.0.1:{port}/"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(address + "api/public", timeout=5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    code, key = banner.split("join code ")[1].split()[0], banner.split("teacher?key=")[1].split()[0]
+    try:
+        report = drill(address, code, key, students=30, seed=3, poll=0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    server, client = report["server_step_seconds"], report["advance_seconds"]
+    print(f"class role play: 30 students, 6 sessions, {report['phase']} in {report['seconds']:.1f} s")
+    print(
+        f"  steps (open, 6 sessions, vote if any, signing): {len(server)}; server errors: {len(report['server_errors'])}"
+    )
+    print(
+        f"  step time in the server: max {max(server) * 1000:.1f} ms, mean {sum(server) / len(server) * 1000:.1f} ms"
+    )
+    print(f"  step time as the teacher's click waits for it: max {max(client) * 1000:.1f} ms")
+    print(f"  the debrief (model-only run, tables, figure, files): {report['debrief_seconds'] * 1000:.0f} ms")
+    print(
+        f"  {report['requests']} requests: median {report['latency_median'] * 1000:.1f} ms, "
+        f"95th percentile {report['latency_p95'] * 1000:.1f} ms, max {report['latency_max'] * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""A class role play in real browsers: a teacher and three delegations (one a team of two), offline.
+
+Playwright drives Debian's Chromium with one browser context per person, every
+host but 127.0.0.1 unresolvable. They join, claim, negotiate two sessions, vote,
+sign and debrief; a student reloads and keeps the seat; a forged request for
+another delegation is refused. Screenshots go to results/test-artifacts/
+(class-1-teacher.png, class-2-student.png, class-3-debrief.png).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ClassServer
+
+pytest.importorskip("uvicorn")
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "results" / "test-artifacts"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]  # fmt: skip
+
+
+def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = ClassServer(tmp_path, "--sessions", "2", "--time-limit", "600")
+    outside, failed = [], []
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+            def person():
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.on(
+                    "request",
+                    lambda r: outside.append(r.url) if not r.url.startswith(server.address) else None,
+                )
+                page.on("requestfailed", lambda r: failed.append(r.url))
+                return page
+
+            teacher = person()
+            teacher.goto(f"{server.address}teacher?key={server.key}")
+            teacher.get_by_text(server.code, exact=True).wait_for()
+
+            students = {}
+            for iso in ("USA", "CHN", "KEN"):
+                page = person()
+                page.goto(server.address)
+                page.get_by_label("join code").fill(server.code)
+                page.get_by_role("button", name="Show delegations").click()
+                page.get_by_label("find a delegation").fill(iso)
+                page.get_by_role("button", name=f"Claim {iso}").click()
+                page.get_by_role("heading", name="Briefing card: your capital's instructions").wait_for()
+                students[iso] = page
+            # a taken delegation cannot be claimed twice
+            late = person()
+            late.goto(server.address)
+            late.get_by_label("join code").fill(server.code)
+            late.get_by_role("button", name="Show delegations").click()
+            late.get_by_label("find a delegation").fill("USA")
+            assert late.get_by_role("button", name="Claim USA").count() == 0
+            # ... but a teammate can share one with its seat code
+            seat_line = students["KEN"].locator("#seatline").inner_text()
+            ken_seat = seat_line.split("Seat code ")[1].split()[0]
+            late.get_by_label("seat code").fill(ken_seat)
+            late.get_by_role("button", name="Join the team").click()
+            late.get_by_text("Kenya (KEN)").wait_for()
+            teacher.get_by_text("Delegations played by students (3)").wait_for()
+
+            teacher.get_by_role("button", name="Start the conference").click()
+            for page in students.values():
+                page.get_by_role("heading", name="Session 1 of 2: the chair's draft").wait_for()
+            students["USA"].get_by_label("position on internet").select_option("0")
+            students["CHN"].get_by_label("position on internet").select_option("2")
+            late.get_by_label("position on security").select_option("2")  # the KEN teammate acts
+            for page in (students["USA"], students["CHN"], late):
+                page.get_by_role("button", name="Submit positions").click()
+                page.get_by_text("submitted (8 clauses)").wait_for()
+            students["KEN"].get_by_text("submitted (8 clauses)").wait_for()  # the team sees it
+            # a reload keeps the seat and the submission
+            students["USA"].reload()
+            students["USA"].get_by_text("submitted (8 clauses)").wait_for()
+            assert students["USA"].get_by_label("position on internet").input_value() == "0"
+            # the page's own request, forged for another delegation, is refused
+            forged = students["USA"].evaluate(
+                """async () => { const seat = localStorage.getItem("wcitsim-seat");
+                   const r = await fetch("/api/move", {method: "POST", body: JSON.stringify({seat, iso3: "CHN", positions: {internet: 1}})});
+                   return [r.status, (await r.json()).error]; }"""
+            )
+            assert forged[0] == 403 and "cannot act for 'CHN'" in forged[1]
+            teacher.get_by_text("✓").first.wait_for()
+            teacher.screenshot(path=str(ARTIFACTS / "class-1-teacher.png"), full_page=True)
+
+            teacher.get_by_role("button", name="Close this session").click()
+            students["USA"].get_by_role("heading", name="Session 2 of 2: the chair's draft").wait_for()
+            students["USA"].get_by_role(
+                "button", name="Submit positions"
+            ).click()  # the others fall back to the model
+            students["USA"].get_by_text("submitted (8 clauses)").wait_for()
+            students["USA"].screenshot(path=str(ARTIFACTS / "class-2-student.png"), full_page=True)
+            teacher.get_by_role("button", name="Close this session").click()
+
+            for iso, page in students.items():
+                page.get_by_role("heading", name="The vote: clauses without consensus").wait_for()
+                vote = page.locator("select[id^=vote-]").first
+                vote.select_option("no" if iso == "USA" else "yes")
+                page.get_by_role("button", name="Submit votes").click()
+                page.get_by_text(re.compile(r"submitted \(\d+ clauses?\)")).wait_for()
+            teacher.get_by_role("button", name="Close the vote").click()
+
+            for iso, page in students.items():
+                page.get_by_role(
+                    "heading", name="The Final Acts: sign, or stay under the 1988 rules?"
+                ).wait_for()
+                page.get_by_role(
+                    "button", name="Do not sign" if iso == "USA" else "Sign the Final Acts"
+                ).click()
+                page.get_by_text("submitted: " + ("do not sign" if iso == "USA" else "sign")).wait_for()
+            teacher.get_by_role("button", name="Close the signing").click()
+
+            teacher.get_by_role(
+                "heading", name="Debrief: the class, the model alone (same seed) and history"
+            ).wait_for()
+            teacher.get_by_role("button", name="Show the debrief to students").click()
+            for iso, page in students.items():
+                page.get_by_role(
+                    "heading", name="Debrief: the class, the model alone (same seed) and history"
+                ).wait_for()
+                page.get_by_text(
+                    f"Your delegation {'did not sign' if iso == 'USA' else 'signed'} the Final Acts."
+                ).wait_for()
+            rows = students["CHN"].locator("#debrief tr").all_inner_texts()
+            usa = next(r for r in rows if r.startswith("USA"))
+            assert "did not sign" in usa.split("\t")[6]  # the class column: the student's decision
+            students["CHN"].locator("img[alt='debrief figure']").wait_for()
+            teacher.screenshot(path=str(ARTIFACTS / "class-3-debrief.png"), full_page=True)
+            for page in [teacher, late, *students.values()]:
+                assert "Traceback" not in page.inner_text("body")
+            browser.close()
+    finally:
+        server.stop()
+    assert not outside, outside[:5]
+    assert not failed, failed[:5]
+    saved = json.loads((tmp_path / server.code / "class.json").read_text())
+    assert [r["step"] for r in saved["history"]] == ["session", "session", "vote", "sign"]
+    assert saved["history"][-1]["signatures"] == {"USA": False, "CHN": True, "KEN": True}
+    assert (tmp_path / server.code / "delegations.csv").exists()
