@@ -269,6 +269,15 @@ def test_auto_advance_closes_a_turn_when_its_time_runs_out(tmp_path):
     clock.now += 2
     r.tick()
     assert r.conference.closed == 1 and r.time_left() == pytest.approx(120.0)
+    r.set_options({"auto": False})
+    clock.now += 200  # time ran out; the teacher gives another minute
+    r.set_options({"extend": 60})
+    assert r.time_left() == pytest.approx(60.0)
+    r.pause(True)
+    r.set_options({"extend": 30})
+    assert r.time_left() == pytest.approx(90.0)
+    refused(400, r.set_options, {"extend": -5})
+    refused(400, r.set_options, {"extend": "60"})
 
 
 def test_teacher_options_are_checked(tmp_path):
@@ -282,6 +291,7 @@ def test_teacher_options_are_checked(tmp_path):
     refused(400, r.set_options, {"projected": False, "time_limit": 1})
     assert r.reveal["projected"] is True  # a refused request changes nothing
     refused(409, r.set_options, {"debrief": True})
+    refused(409, r.set_options, {"extend": 60})
     refused(409, r.debrief)
     seat = r.claim("ABCD", "USA")
     r.set_options({"projected": False, "group": False, "time_limit": 60})

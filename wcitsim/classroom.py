@@ -362,7 +362,7 @@ class ClassRoom:
         self.save()
 
     def set_options(self, body: dict) -> None:
-        """Reveal or hide information, change the turn's time, switch auto-advance, open the debrief.
+        """Reveal or hide information, set the time per turn or extend this one, auto-advance, open the debrief.
 
         Every option is checked before any is applied: a refused request changes nothing.
         """
@@ -371,6 +371,11 @@ class ClassRoom:
         }
         if "debrief" in flags and self.phase != "done":
             raise Refused(409, "the debrief opens when the conference is over")
+        extend = body.get("extend", 0)
+        if not isinstance(extend, int | float) or isinstance(extend, bool) or not 0 <= extend <= 3600:
+            raise Refused(400, f"extend: {str(extend)[:20]!r}; expected seconds from 0 to 3600")
+        if extend and self.phase in ("lobby", "done"):
+            raise Refused(409, f"no turn to extend in the {self.phase}")
         limit = body.get("time_limit", self.settings.time_limit)
         if not isinstance(limit, int | float) or isinstance(limit, bool) or not 10 <= limit <= 3600:
             raise Refused(400, f"time_limit: {str(limit)[:20]!r}; expected seconds from 10 to 3600")
@@ -378,6 +383,11 @@ class ClassRoom:
         self.reveal.update({name: flags[name] for name in REVEALABLE if name in flags})
         self.auto = flags.get("auto", self.auto)
         self.debrief_open = flags.get("debrief", self.debrief_open)
+        if extend:  # more time for this turn (also after it ran out)
+            if self.paused:
+                self.remaining = (self.remaining or 0.0) + extend
+            else:
+                self.deadline = max(self.deadline or 0.0, self.clock()) + extend
         self.save()
 
     def release(self, iso3: object) -> None:
@@ -554,6 +564,7 @@ class ClassRoom:
             "team": sum(1 for v in self.seats.values() if v == iso),
             "clauses": self._clause_rows(i),
             "submitted": self.pending.get(iso),
+            "students_at_table": sorted(set(self.seats.values())),
         }
         signatures = self._signatures()
         if signatures is not None and self.reveal["projected"]:

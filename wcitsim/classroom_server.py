@@ -14,6 +14,7 @@ import traceback
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -110,6 +111,12 @@ def create_app(room: ClassRoom) -> Starlette:
                 raise Refused(409, "the teacher has not opened the debrief yet")
         return room.debrief()
 
+    def advance(body: dict) -> Response:
+        room.advance()
+        # at the end, the debrief (the model alone, the files) is prepared after the answer, off the event loop
+        later = BackgroundTask(room.debrief) if room.phase == "done" else None
+        return Json({"ok": True, **room.public()}, background=later)
+
     def figure(body: dict) -> Response:
         debrief(body)  # the same checks
         return Response(room.figure(), media_type="image/svg+xml")
@@ -133,7 +140,7 @@ def create_app(room: ClassRoom) -> Starlette:
         Route("/api/debrief", endpoint(debrief, heavy=True)),
         Route("/api/debrief.svg", endpoint(figure, heavy=True)),
         Route("/api/teacher", endpoint(teacher(lambda body: room.teacher_view()))),
-        Route("/api/teacher/advance", endpoint(teacher(ok(lambda b: room.advance())), post=True), methods=["POST"]),
+        Route("/api/teacher/advance", endpoint(teacher(advance), post=True), methods=["POST"]),
         Route("/api/teacher/pause", endpoint(teacher(ok(lambda b: room.pause(b.get("paused")))), post=True), methods=["POST"]),
         Route("/api/teacher/options", endpoint(teacher(ok(room.set_options)), post=True), methods=["POST"]),
         Route("/api/teacher/release", endpoint(teacher(ok(lambda b: room.release(b.get("iso3")))), post=True), methods=["POST"]),
