@@ -74,6 +74,16 @@ class ClassServer:
         )  # fmt: skip
         self.address = f"http://127.0.0.1:{self.port}/"
         self.banner = self._wait()
+        self.output: list[str] = []  # what the server prints afterwards, drained so that it never blocks
+
+        def drain() -> None:
+            for line in self.proc.stdout:
+                self.output.append(line)
+
+        import threading
+
+        self.drain = threading.Thread(target=drain, daemon=True)
+        self.drain.start()
         self.code = self.banner.split("join code ")[1].split()[0]
         self.key = self.banner.split("teacher?key=")[1].split()[0]
 
@@ -94,4 +104,4 @@ class ClassServer:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
-        self.proc.stdout.close()
+        self.drain.join(timeout=5)

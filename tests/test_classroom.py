@@ -421,6 +421,15 @@ def test_a_class_file_with_a_tampered_log_is_refused(tmp_path):
     (tmp_path / "ABCD" / "class.json").write_text(json.dumps(state))
     with pytest.raises(UsageError, match="damaged class file"):
         load_class(tmp_path / "ABCD")
+    state["history"][0]["moves"] = {}
+    for pending in ({"USA": {"internet": 7}}, {"USA": True}, {"XXX": {}}, []):
+        state["pending"] = pending
+        (tmp_path / "ABCD" / "class.json").write_text(json.dumps(state))
+        with pytest.raises(UsageError, match="damaged class file"):
+            load_class(tmp_path / "ABCD")
+    state["pending"] = {"USA": {"internet": 1}}
+    (tmp_path / "ABCD" / "class.json").write_text(json.dumps(state))
+    assert load_class(tmp_path / "ABCD").pending == {"USA": {"internet": 1}}
     state["seats"] = {"S": "NOPE"}
     (tmp_path / "ABCD" / "class.json").write_text(json.dumps(state))
     with pytest.raises(UsageError, match="damaged class file"):

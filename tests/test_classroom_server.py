@@ -169,6 +169,7 @@ def test_a_restarted_server_resumes_the_class(tmp_path):
     call(srv.address, "/api/move", {"seat": seat["seat"], "iso3": "KEN", "positions": {"internet": 1}})
     _, before = call(srv.address, f"/api/state?seat={seat['seat']}")
     srv.stop()
+    assert any(f"resume with: wcitsim teach --class --resume {srv.code}" in line for line in srv.output)
     again = ClassServer(tmp_path, "--resume", srv.code)
     try:
         assert "resumed" in again.banner and again.key == srv.key and again.code == srv.code

@@ -730,8 +730,7 @@ def load_class(folder: Path, clock: Callable[[], float] = time.time) -> ClassRoo
                 if record["step"] == "vote" and not record["votes"] and room.phase == "sign":
                     continue  # replayed already: nothing was contested
                 room._close(record)
-        if not isinstance(state["pending"], dict) or not set(state["pending"]) <= set(room.index):
-            raise ValueError("pending: expected submissions of seated delegations")
+        _check_pending(room, state["pending"])
         room.pending = state["pending"]
         room.deadline, room.remaining, room.paused = state["deadline"], state["remaining"], state["paused"]
         room.auto, room.debrief_open = bool(state["auto"]), bool(state["debrief_open"])
@@ -745,6 +744,27 @@ def load_class(folder: Path, clock: Callable[[], float] = time.time) -> ClassRoo
             f"{path}: a damaged class file ({type(err).__name__}: {err}); expected the JSON wcitsim wrote"
         ) from None
     return room
+
+
+def _check_pending(room: ClassRoom, pending: object) -> None:
+    """The open turn's submissions in a saved file are what the live checks would have let through."""
+    if not isinstance(pending, dict) or not set(pending) <= set(room.index):
+        raise ValueError("pending: expected submissions of seated delegations")
+    agenda = room.world.agenda
+    for iso, value in pending.items():
+        if room.phase == "sign":
+            ok = isinstance(value, bool)
+        elif room.phase == "vote":
+            ok = isinstance(value, dict) and all(v in VOTES and c in agenda.ids for c, v in value.items())
+        else:
+            ok = isinstance(value, dict) and all(
+                c in agenda.ids and isinstance(o, int) and 0 <= o < len(agenda.labels[agenda.ids.index(c)])
+                for c, o in value.items()
+            )
+        if not ok or room.phase in ("lobby", "done"):
+            raise ValueError(
+                f"pending.{iso}: {str(value)[:40]} is not a submission of the {room.phase} phase"
+            )
 
 
 # --------------------------------------------------------------------------- the debrief

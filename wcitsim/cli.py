@@ -505,6 +505,8 @@ def _lan_address() -> str:
 def _serve_class(args: argparse.Namespace) -> int:
     """`wcitsim teach --class`: start or resume a class session and serve it until Ctrl-C."""
     import importlib.util
+    import os
+    import signal
     import socket
     import webbrowser
 
@@ -553,9 +555,19 @@ def _serve_class(args: argparse.Namespace) -> int:
         + "\n  Ctrl-C stops the server",
         flush=True,
     )
-    if not args.no_open:
+    graphical = sys.platform != "linux" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if graphical and not args.no_open:  # on a text console it would start a text-mode browser
         webbrowser.open(teacher)
-    uvicorn.run(create_app(room), host=host, port=args.port, log_level="warning")
+    # uvicorn re-raises SIGINT/SIGTERM after shutting down; with a handler that exits, the line below is printed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        uvicorn.run(create_app(room), host=host, port=args.port, log_level="warning")
+    finally:
+        print(
+            f"wcitsim class {s.code} stopped in the {room.phase}; saved in {room.folder}"
+            + ("" if room.phase == "done" else f"; resume with: wcitsim teach --class --resume {s.code}"),
+            flush=True,
+        )
     return 0
 
 
