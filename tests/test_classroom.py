@@ -157,7 +157,11 @@ def test_students_who_do_nothing_leave_the_model_run_unchanged(tmp_path):
     assert {row["iso3"] for row in d["students"]} == {"USA", "CHN", "KEN"}
     assert all(row["deviation"] is None and row["acted_steps"] == 0 for row in d["students"])
     assert d["record"] == {"signed_known": 52, "known": 96, "eligible": 144, "signed": 89}
-    assert {"debrief.json", "delegations.csv", "debrief.svg", "class.json"} <= {
+    m = d["model_range"]
+    assert m["runs"] == 200 and m["signed_interval"][0] <= m["signed_mean"] <= m["signed_interval"][1]
+    assert all(0 < share <= 1 for share in m["text_share"])  # the class's text is among the model's own
+    assert 0 <= m["class_percentile"] <= 1
+    assert {"debrief.json", "delegations.csv", "debrief.svg", "debrief.html", "class.json"} <= {
         p.name for p in (tmp_path / "ABCD").iterdir()
     }
 
@@ -375,7 +379,11 @@ def test_a_class_saved_at_any_point_resumes_to_the_same_outcome(tmp_path_factory
         return r
 
     whole, resumed = run(None), run(cut)
-    assert whole.history == resumed.history
+
+    def log(r):
+        return [{k: v for k, v in record.items() if k != "closed_at"} for record in r.history]
+
+    assert log(whole) == log(resumed)
     np.testing.assert_array_equal(whole.conference.signed, resumed.conference.signed)
     np.testing.assert_array_equal(whole.conference.text, resumed.conference.text)
     assert whole.debrief() == resumed.debrief()
@@ -436,6 +444,31 @@ def test_a_class_file_with_a_tampered_log_is_refused(tmp_path):
         load_class(tmp_path / "ABCD")
 
 
+def test_the_model_range_places_the_class_among_the_models_runs(tmp_path):
+    from wcitsim.runner import run_outcome
+    from wcitsim.world import replication_seeds
+
+    r = room(tmp_path, seed=3, sessions=3)
+    seat = r.claim("ABCD", "USA")
+    r.advance()
+    r.move(seat, "USA", {"internet": 2})
+    play(r, lambda r: None)
+    m = r.debrief()["model_range"]
+    runs = run_outcome(r.world, replication_seeds(3, 200), trace=False)
+    counts = runs.signed.sum(axis=1)
+    c = int(r.conference.signed.sum())
+    assert m["class_percentile"] == pytest.approx((counts < c).mean() + 0.5 * (counts == c).mean(), abs=1e-3)
+    assert m["signed_mean"] == pytest.approx(counts.mean(), abs=0.05)
+    assert int(runs.signed[0].sum()) == r.debrief()["model"]["signed"]  # the same seed is the first run
+
+
+def test_a_class_needs_the_single_text_protocol(tmp_path):
+    scenario = tmp_path / "eu.toml"
+    scenario.write_text(f'extends = "{BASELINE.as_posix()}"\n[protocol]\nname = "expected_utility"\n')
+    with pytest.raises(UsageError, match="expected 'single_text'"):
+        ClassRoom(Settings(str(scenario), 1, 2, 60.0, code="ABCD"), None, data=DATA)
+
+
 def test_new_classes_get_their_own_folders_and_codes(tmp_path):
     a = new_class(BASELINE, tmp_path, sessions=2)
     b = new_class(BASELINE, tmp_path, sessions=2)
@@ -444,3 +477,32 @@ def test_new_classes_get_their_own_folders_and_codes(tmp_path):
     assert len(a.settings.code) == 4 and not set(a.settings.code) & set("01OIL")
     with pytest.raises(UsageError, match="time_limit"):
         new_class(BASELINE, tmp_path, time_limit=1)
+
+
+def test_the_debrief_command_reports_finished_classes_and_joins_their_tables(tmp_path, capsys):
+    from wcitsim.cli import main
+
+    folders = []
+    for code, seed in (("ABCD", 1), ("WXYZ", 2)):
+        r = ClassRoom(Settings(str(BASELINE), seed, 2, 60.0, code=code), tmp_path / code, data=DATA)
+        seat = r.claim(code, "USA")
+        r.advance()
+        r.move(seat, "USA", {"internet": 0})
+        play(r, lambda r: None)
+        folders.append(str(r.folder))
+    out = tmp_path / "classes.csv"
+    assert main(["debrief", *folders, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("ABCD wcit2012 (seed 1, 2 sessions, 1 student delegations)")
+    assert printed[1].startswith("WXYZ") and "rows (2 classes" in printed[2]
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == 2 * 193 and set(table["class"]) == {"ABCD", "WXYZ"}
+    assert (table[table["iso3"] == "USA"]["played_by"] == "students").all()
+    unfinished = ClassRoom(Settings(str(BASELINE), 1, 2, 60.0, code="QQQQ"), tmp_path / "QQQQ", data=DATA)
+    unfinished.save()
+    assert main(["debrief", str(tmp_path / "QQQQ")]) == 2
+    assert main(["debrief", str(tmp_path / "nosuch")]) == 2
+    err = capsys.readouterr().err
+    assert "expected a finished class" in err and "no saved class here" in err

@@ -146,6 +146,10 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
             teacher.screenshot(path=str(ARTIFACTS / "class-3-debrief.png"), full_page=True)
             for page in [teacher, late, *students.values()]:
                 assert "Traceback" not in page.inner_text("body")
+            handout = browser.new_page()  # the saved debrief page works on its own, from a file
+            handout.goto((tmp_path / server.code / "debrief.html").as_uri())
+            handout.get_by_role("heading", name="Student delegations").wait_for()
+            assert handout.locator("svg").count() >= 1
             browser.close()
     finally:
         server.stop()

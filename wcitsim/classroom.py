@@ -35,10 +35,11 @@ import pandas as pd
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.engine import chair_draft, opening, projected_probabilities, session_step, yielding
 from wcitsim.errors import UsageError, WcitsimError
-from wcitsim.metrics import eligible_signatories
+from wcitsim.metrics import eligible_signatories, interval
 from wcitsim.preferences import utility, utility_gain
-from wcitsim.records import write_json_atomic
+from wcitsim.records import json_default, write_json_atomic
 from wcitsim.rules import delegation_votes, probabilities_from_gain, settle_text
+from wcitsim.runner import run_outcome
 from wcitsim.scenario import load_scenario
 from wcitsim.world import Streams, World, build_world, replication_seeds
 
@@ -51,6 +52,7 @@ VOTE_NAMES = {v: k for k, v in VOTES.items()}
 #: Letters and digits that cannot be misread on a projector (no 0/O, 1/I/L).
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REVEALABLE = ("projected", "group")
+MODEL_RUNS = 200  # model-only runs the debrief places the class among
 
 
 class Refused(Exception):
@@ -244,6 +246,11 @@ class ClassRoom:
         self.clock = clock
         self.data = data or load_dataset(Path(settings.data_dir) if settings.data_dir else None)
         scenario = load_scenario(settings.scenario).replace(**{"run.sessions": settings.sessions})
+        if scenario.protocol.name != "single_text":
+            raise UsageError(
+                f"{settings.scenario}: protocol.name: {scenario.protocol.name!r}; a class plays the single_text "
+                "protocol (sessions under a chair, a vote, signatures); expected 'single_text'"
+            )
         self.world = build_world(scenario, self.data)
         self.index = {iso: i for i, iso in enumerate(self.world.iso3)}
         self.conference = Conference(self.world, replication_seeds(settings.seed, 1)[0])
@@ -304,11 +311,18 @@ class ClassRoom:
         self.save()
 
     def _step_record(self) -> dict:
+        """The closing turn as it is logged (``closed_at``: wall-clock seconds, for research on the class's pace)."""
+        closed_at = round(self.clock(), 3)
         if self.phase == "negotiate":
-            return {"step": "session", "session": self.conference.closed + 1, "moves": self.pending}
+            return {
+                "step": "session",
+                "session": self.conference.closed + 1,
+                "moves": self.pending,
+                "closed_at": closed_at,
+            }
         if self.phase == "vote":
-            return {"step": "vote", "votes": self.pending}
-        return {"step": "sign", "signatures": self.pending}
+            return {"step": "vote", "votes": self.pending, "closed_at": closed_at}
+        return {"step": "sign", "signatures": self.pending, "closed_at": closed_at}
 
     def _open(self) -> None:
         self.conference.open_session()
@@ -773,6 +787,10 @@ def _check_pending(room: ClassRoom, pending: object) -> None:
 def debrief(room: ClassRoom) -> dict:
     """Delegation by delegation: the class, the model-only run of the same seed, and the record.
 
+    ``model_range`` places the class among ``MODEL_RUNS`` model-only runs (other seeds;
+    the class's own seed is the first): how many sign, and how often each clause of the
+    class's text comes out.
+
     *Deviation* is how far a student's positions at the table stood from the
     delegation's seeded interest (salience-weighted mean distance over the sessions
     it acted in, 0 to 1). Payoffs are judged by the seeded interests and saliences:
@@ -841,9 +859,26 @@ def debrief(room: ClassRoom) -> dict:
             "projected": [round(float(p.sum()), 1) for p in c.projected],
         }
 
+    many = run_outcome(w, replication_seeds(room.settings.seed, MODEL_RUNS), trace=False)
+    counts = many.signed.sum(axis=1)
+    eligible = eligible_signatories(many.signed, known, facts.eligible, known_total)
+    class_signed = int(conf.signed.sum())
+    model_range = {
+        "runs": MODEL_RUNS,
+        "signed_mean": round(float(counts.mean()), 1),
+        "signed_interval": [round(x, 1) for x in interval(counts)],
+        "eligible_mean": round(float(eligible.mean()), 1),
+        "eligible_interval": [round(x, 1) for x in interval(eligible)],
+        # the class's place among the model's runs: the share with fewer signatories, ties counted half
+        "class_percentile": round(
+            float((counts < class_signed).mean() + 0.5 * (counts == class_signed).mean()), 3
+        ),
+        "text_share": [round(float((many.text[:, k] == conf.text[k]).mean()), 3) for k in range(w.agenda.k)],
+    }
     final = w.agenda.final_acts
     return {
         "clauses": list(w.agenda.ids),
+        "model_range": model_range,
         "final_acts": [None if np.isnan(v) else w.agenda.label_of(k, v) for k, v in enumerate(final)],
         "class": summary(conf),
         "model": summary(alone),
@@ -860,7 +895,7 @@ def debrief(room: ClassRoom) -> dict:
 
 
 def write_debrief(result: dict, figure: str, folder: Path) -> None:
-    """Save the debrief next to the class file: JSON, a CSV per delegation, and the figure."""
+    """Save the debrief next to the class file: JSON, a CSV per delegation, the figure, and a page to hand out."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json_atomic(folder / "debrief.json", result)
     table = pd.DataFrame(result["delegations"])
@@ -870,6 +905,25 @@ def write_debrief(result: dict, figure: str, folder: Path) -> None:
     tmp = folder / ".debrief.svg.tmp"
     tmp.write_text(figure, encoding="utf-8")
     tmp.replace(folder / "debrief.svg")
+    tmp = folder / ".debrief.html.tmp"
+    tmp.write_text(debrief_page(result, figure), encoding="utf-8")
+    tmp.replace(folder / "debrief.html")
+
+
+def debrief_page(result: dict, figure: str) -> str:
+    """The debrief as one self-contained HTML file (the pages' own tables and style, the figure inline)."""
+    from importlib import resources
+
+    folder = resources.files("wcitsim.app") / "classroom"
+    style = (folder / "classroom.css").read_text(encoding="utf-8")
+    script = (folder / "classroom.js").read_text(encoding="utf-8")
+    data = json.dumps(result, default=json_default, allow_nan=False).replace("</", "<\\/")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>wcitsim class debrief</title>'
+        f'<style>{style}</style></head><body><main><section id="debrief"></section><section>{figure}</section>'
+        f'<div id="message" class="hidden"></div></main><script>{script}</script>'
+        f"<script>document.getElementById('debrief').innerHTML = debriefTables({data});</script></body></html>\n"
+    )
 
 
 def debrief_figure(result: dict) -> str:

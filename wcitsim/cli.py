@@ -432,6 +432,55 @@ def _cmd_game(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_debrief(args: argparse.Namespace) -> int:
+    """`wcitsim debrief FOLDER...`: the debriefs of finished classes, one line each, and one table of them all."""
+    import pandas as pd
+
+    from wcitsim.classroom import load_class
+
+    rows, lines = [], []
+    for folder in args.folders:
+        room = load_class(folder)
+        if room.phase != "done":
+            raise UsageError(
+                f"{folder}: the class is in the {room.phase}; expected a finished class (resume it to finish)"
+            )
+        d, s = room.debrief(), room.settings
+        m = d["model_range"]
+        differs = [
+            c for c, a, b in zip(d["clauses"], d["class"]["text"], d["model"]["text"], strict=True) if a != b
+        ]
+        lines.append(
+            f"{s.code} {Path(s.scenario).stem} (seed {s.seed}, {s.sessions} sessions, {len(d['students'])} student "
+            f"delegations): {d['class']['signed']} signatories (model alone {d['model']['signed']}; "
+            f"{m['runs']} model runs {m['signed_mean']}, 90% {m['signed_interval'][0]:g}–{m['signed_interval'][1]:g}); "
+            f"of the 144: {d['class']['eligible_signed']:g} (89); text unlike the model alone: {', '.join(differs) or 'none'}; "
+            f"decisions changed: {', '.join(d['changed_decisions']) or 'none'}"
+        )
+        rows.append(
+            pd.DataFrame(d["delegations"]).assign(
+                **{"class": s.code, "scenario": Path(s.scenario).stem, "seed": s.seed}
+            )
+        )
+    print("\n".join(lines))
+    if args.out:
+        table = pd.concat(rows, ignore_index=True)
+        table = table[
+            [
+                "class",
+                "scenario",
+                "seed",
+                *[c for c in table.columns if c not in ("class", "scenario", "seed")],
+            ]
+        ]
+        _writable(args.out.parent, "--out")
+        tmp = args.out.with_name(f".{args.out.name}.tmp")
+        table.to_csv(tmp, index=False)
+        tmp.replace(args.out)
+        print(f"wcitsim debrief: {len(table)} rows ({len(rows)} classes × delegations) in {args.out}")
+    return 0
+
+
 def _cmd_handout(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
     from wcitsim.handout import write_handout
@@ -477,7 +526,7 @@ def _cmd_teach(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env)
 
 
-def _writable(folder: Path) -> None:
+def _writable(folder: Path, option: str = "--folder") -> None:
     """Refuse, in one line, a folder that cannot be created or written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -760,6 +809,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-open", action="store_true", help="with --class: do not open the teacher's page in a browser"
     )
     teach.set_defaults(func=_cmd_teach)
+
+    debrief = commands.add_parser("debrief", help="the debriefs of finished classes (wcitsim teach --class)")
+    debrief.add_argument("folders", type=Path, nargs="+", help="class folders (results/class/CODE)")
+    debrief.add_argument("--out", type=Path, help="one CSV of every class's delegations")
+    debrief.set_defaults(func=_cmd_debrief)
 
     check = commands.add_parser("check", help="validate a scenario or sweep spec without running it")
     check.add_argument("file", type=Path, help="a scenario or sweep spec (TOML)")
