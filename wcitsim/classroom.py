@@ -951,6 +951,7 @@ def debrief_figure(result: dict) -> str:
         series = result[key]["projected"]
         right.plot(range(1, len(series) + 1), series, style, label=label)
     right.axhline(result["class"]["signed"], color="#2a7", lw=0.8, ls=":", label="class signatures")
+    right.set_xticks(range(1, len(result["class"]["projected"]) + 1))
     right.set_xlabel("session")
     right.set_ylabel("expected signatories (all seated)")
     right.set_title("Who would sign each draft")
