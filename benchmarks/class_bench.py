@@ -44,6 +44,15 @@ def main() -> None:
     code, key = banner.split("join code ")[1].split()[0], banner.split("teacher?key=")[1].split()[0]
     try:
         report = drill(address, code, key, students=30, seed=3, poll=0.2)
+        status = Path(f"/proc/{proc.pid}/status")
+        peak = (
+            next(
+                (line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM")),
+                None,
+            )
+            if status.exists()
+            else None
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -57,6 +66,8 @@ def main() -> None:
     )
     print(f"  step time as the teacher's click waits for it: max {max(client) * 1000:.1f} ms")
     print(f"  the debrief (model-only run, tables, figure, files): {report['debrief_seconds'] * 1000:.0f} ms")
+    if peak is not None:
+        print(f"  peak resident memory of the server: {int(peak) / 1024:.0f} MiB")
     print(
         f"  {report['requests']} requests: median {report['latency_median'] * 1000:.1f} ms, "
         f"95th percentile {report['latency_p95'] * 1000:.1f} ms, max {report['latency_max'] * 1000:.1f} ms"
