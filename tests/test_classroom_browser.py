@@ -2,8 +2,8 @@
 
 Playwright drives Debian's Chromium with one browser context per person, every
 host but 127.0.0.1 unresolvable. They join, claim, negotiate two sessions, vote,
-sign and debrief; a student reloads and keeps the seat; a forged request for
-another delegation is refused. Screenshots go to results/test-artifacts/
+sign and debrief; a student reloads and keeps the seat; the teacher frees a seat; a
+forged request for another delegation is refused. Screenshots go to results/test-artifacts/
 (class-1-teacher.png, class-2-student.png, class-3-debrief.png).
 """
 
@@ -69,6 +69,14 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
             late.get_by_role("button", name="Show delegations").click()
             late.get_by_label("find a delegation").fill("USA")
             assert late.get_by_role("button", name="Claim USA").count() == 0
+            # a student who leaves: the teacher frees the seat and the page falls back to joining
+            late.get_by_label("find a delegation").fill("BRA")
+            late.get_by_role("button", name="Claim BRA").click()
+            late.get_by_role("heading", name="Briefing card: your capital's instructions").wait_for()
+            teacher.get_by_text("Delegations played by students (4)").wait_for()
+            teacher.get_by_role("button", name="Free BRA").click()
+            late.get_by_text("unknown seat code").wait_for()
+            late.get_by_role("button", name="Join the team").wait_for()
             # ... but a teammate can share one with its seat code
             seat_line = students["KEN"].locator("#seatline").inner_text()
             ken_seat = seat_line.split("Seat code ")[1].split()[0]
