@@ -98,6 +98,21 @@ def test_missing_scenario_file(tmp_path, capsys):
     assert "none.toml: file not found" in capsys.readouterr().err
 
 
+def test_a_folder_where_a_file_belongs_is_refused_in_one_line(tmp_path, data_copy, capsys):
+    (data_copy / "facts.toml").unlink()
+    (data_copy / "facts.toml").mkdir()
+    (data_copy / "states.csv").unlink()
+    (data_copy / "states.csv").mkdir()
+    for args, needle in [
+        (["run", str(tmp_path)], "is a folder; expected a scenario TOML file"),
+        (["sweep", str(tmp_path)], "is a folder; expected a sweep spec (TOML)"),
+        (["data", "--data-dir", str(data_copy)], "is a folder; expected"),
+    ]:
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert needle in err and err.count("\n") == 1, err
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_runs(path):
     result = run_scenario(load_scenario(path), replications=4, seed=1)

@@ -16,13 +16,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import ScenarioError
-from wcitsim.schema_tools import build, fail, spec
+from wcitsim.schema_tools import build, fail, read_toml, spec
 
 __all__ = [
     "Agenda",
@@ -229,16 +228,9 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if path in chain:
         raise ScenarioError(f"{path}: extends: the chain of scenarios loops back to this file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        where = f"{chain[-1]}: extends: " if chain else ""
-        raise ScenarioError(f"{where}{path}: file not found; expected a scenario TOML file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder; expected a scenario TOML file") from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(f"{path}: byte {err.start} is not UTF-8; expected a UTF-8 TOML file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+        data = read_toml(path, ScenarioError, "a scenario TOML file")
+    except ScenarioError as err:
+        raise ScenarioError(f"{chain[-1]}: extends: {err}" if chain else str(err)) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data

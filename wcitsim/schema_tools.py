@@ -10,13 +10,38 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tomllib
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
-from wcitsim.errors import ScenarioError
+from wcitsim.errors import ScenarioError, WcitsimError
 
-__all__ = ["build", "fail", "spec"]
+__all__ = ["build", "fail", "read_text", "read_toml", "spec"]
+
+
+def read_text(path: Path, error: type[WcitsimError], expected: str) -> str:
+    """A user's file as text; each way reading it can fail is one line naming the file and ``expected``."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: file not found; expected {expected}") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder; expected {expected}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: byte {err.start} is not UTF-8; expected {expected} in UTF-8") from None
+    except OSError as err:
+        raise error(f"{path}: cannot be read ({err.strerror}); expected {expected}") from None
+
+
+def read_toml(path: Path, error: type[WcitsimError], expected: str) -> dict:
+    """A user's TOML file as a dict, every failure one line (see :func:`read_text`)."""
+    text = read_text(path, error, expected)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{path}: not valid TOML ({err})") from None
 
 
 def spec(default: Any = dataclasses.MISSING, *, lo=None, hi=None, choices=None, doc: str = "", factory=None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from wcitsim.errors import ScenarioError
 from wcitsim.scenario import Scenario, load_scenario
-from wcitsim.schema_tools import build, fail, spec
+from wcitsim.schema_tools import build, fail, read_toml, spec
 
 __all__ = ["Parameter", "SweepSpec", "design_experiments", "experiment_seeds", "load_spec", "salib_problem"]
 
@@ -78,12 +77,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec; every parameter must name a numeric scenario field."""
     path = Path(path)
     src = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found; expected a sweep spec (TOML)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    raw = read_toml(path, ScenarioError, "a sweep spec (TOML)")
     for key in raw:
         if key not in ("sweep", "parameters"):
             fail(src, key, "unknown key; expected one of parameters, sweep")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 
 from wcitsim.data.schema import RECORD_COLUMNS, STATES_COLUMNS, Column
 from wcitsim.errors import DataError
+from wcitsim.schema_tools import read_text, read_toml
 
 __all__ = [
     "Dataset",
@@ -46,14 +46,7 @@ def default_data_dir() -> Path:
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a CSV file as (header, [(line number, fields)]), checking its shape."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: byte {err.start} is not UTF-8; expected a UTF-8 CSV file") from None
-    except OSError as err:
-        raise DataError(f"{path}: cannot be read ({err.strerror})") from None
+    text = read_text(path, DataError, "a CSV file")
     if not text.strip():
         raise DataError(f"{path}: file is empty; expected a CSV header and rows")
     reader = csv.reader(text.splitlines())
@@ -180,12 +173,7 @@ def _get(path: Path, table: dict, key: str, kind: type, where: str) -> object:
 def load_facts(path: Path | None = None) -> Facts:
     """Load and check ``facts.toml`` (the totals must add up)."""
     path = Path(path) if path else default_data_dir() / FACTS_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not valid TOML ({err})") from None
+    raw = read_toml(path, DataError, "the facts file (TOML)")
     membership = raw.get("membership", {})
     signing = raw.get("signing", {})
     facts = Facts(
