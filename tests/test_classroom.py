@@ -237,6 +237,28 @@ def test_malformed_moves_are_refused_with_a_message(tmp_path, positions, needle)
     assert r.pending == {}
 
 
+@pytest.mark.parametrize(
+    ("votes", "needle"),
+    [
+        ({}, "expected an object"),
+        (["yes"], "expected an object"),
+        ({"spam": "yes"}, "is not put to the vote"),
+        ({"internet": "maybe"}, "expected 'yes', 'no' or 'abstain'"),
+        ({"internet": ["yes"]}, "expected 'yes', 'no' or 'abstain'"),
+        ({"internet": {"a": 1}}, "expected 'yes', 'no' or 'abstain'"),
+        ({"internet": 1}, "expected 'yes', 'no' or 'abstain'"),
+    ],
+)
+def test_malformed_votes_are_refused_with_a_message(tmp_path, votes, needle):
+    r = room(tmp_path, seed=7, sessions=6)
+    seat = r.claim("ABCD", "USA")
+    while r.phase != "vote":
+        r.advance()
+    assert "internet" in [c for c, x in zip(r.world.agenda.ids, r.conference.contested, strict=True) if x]
+    assert needle in refused(400, r.vote, seat, "USA", votes)
+    assert r.pending == {}
+
+
 def test_out_of_turn_requests_are_refused(tmp_path):
     clock = Clock()
     r = room(tmp_path, sessions=1, clock=clock)

@@ -25,6 +25,7 @@ import json
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,10 +36,10 @@ import pandas as pd
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.engine import chair_draft, opening, projected_probabilities, session_step, yielding
 from wcitsim.errors import UsageError, WcitsimError
-from wcitsim.metrics import eligible_signatories, interval
+from wcitsim.metrics import eligible_signatories, interval, known_decisions
 from wcitsim.preferences import utility, utility_gain
 from wcitsim.records import json_default, write_json_atomic
-from wcitsim.rules import delegation_votes, probabilities_from_gain, settle_text
+from wcitsim.rules import delegation_votes, settle_text, signing_probabilities
 from wcitsim.runner import run_outcome
 from wcitsim.scenario import load_scenario
 from wcitsim.world import Streams, World, build_world, replication_seeds
@@ -92,7 +93,7 @@ class Conference:
         self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, N
         self.closed = 0  # sessions closed
         self.final_draft = self.contested = self.model_votes = None
-        self.text = self.tallies = self.gain = self.probability = self.signed = None
+        self.text = self.tallies = self.probability = self.signed = None
 
     # the sessions
     def open_session(self) -> np.ndarray:
@@ -154,25 +155,22 @@ class Conference:
         )
         self.text, self.tallies = text[0], tallies[0]
 
-    def signing_gain(self) -> np.ndarray:
-        """Each delegation's utility gain of the final text over the 1988 text, by its capital's view (N)."""
-        w = self.world
-        view = w.signing_view(self.interest, self.position)
-        return utility_gain(self.text, w.agenda.status_quo, view, self.salience_norm, w.signing.exponent)[0]
-
     def sign_probabilities(self, decided: dict[int, bool] | None = None) -> np.ndarray:
-        """P(sign) of each delegation for the final text, the ``decided`` ones fixed (N)."""
+        """P(sign) of each delegation for the final text, by its capital's view, the ``decided`` ones fixed (N)."""
         w = self.world
         mask = np.zeros(w.n, dtype=bool)
         value = np.zeros(w.n)
         for i, sign in (decided or {}).items():
             mask[i], value[i] = True, float(sign)
-        fixed = (mask, value) if mask.any() else None
-        return probabilities_from_gain(self.signing_gain(), w.membership, w.signing, fixed=fixed)
+        view = w.signing_view(self.interest, self.position)
+        _, prob = signing_probabilities(
+            self.text[None], w.agenda.status_quo, view, self.salience, w.membership, w.signing,
+            fixed=(mask, value) if mask.any() else None,
+        )  # fmt: skip
+        return prob[0]
 
     def close_sign(self, signatures: dict[int, bool]) -> None:
         """Everyone decides: the given delegations as given, the others by the model's draw."""
-        self.gain = self.signing_gain()
         self.probability = self.sign_probabilities(signatures)
         draw = self.streams.uniform((self.world.n,))[0]
         self.signed = draw < self.probability
@@ -211,11 +209,7 @@ def _check_settings(s: Settings, where: str) -> None:
         raise UsageError(f"{where}: seed: {s.seed!r}; expected an integer ≥ 0")
     if not isinstance(s.sessions, int) or isinstance(s.sessions, bool) or not 1 <= s.sessions <= 100:
         raise UsageError(f"{where}: sessions: {s.sessions!r}; expected an integer from 1 to 100")
-    if (
-        not isinstance(s.time_limit, int | float)
-        or isinstance(s.time_limit, bool)
-        or not 10 <= s.time_limit <= 3600
-    ):
+    if not _seconds(s.time_limit, 10):
         raise UsageError(f"{where}: time_limit: {s.time_limit!r}; expected seconds from 10 to 3600")
     if not (isinstance(s.code, str) and len(s.code) == 4 and set(s.code) <= set(ALPHABET)):
         raise UsageError(
@@ -386,12 +380,12 @@ class ClassRoom:
         if "debrief" in flags and self.phase != "done":
             raise Refused(409, "the debrief opens when the conference is over")
         extend = body.get("extend", 0)
-        if not isinstance(extend, int | float) or isinstance(extend, bool) or not 0 <= extend <= 3600:
+        if not _seconds(extend, 0):
             raise Refused(400, f"extend: {str(extend)[:20]!r}; expected seconds from 0 to 3600")
         if extend and self.phase in ("lobby", "done"):
             raise Refused(409, f"no turn to extend in the {self.phase}")
         limit = body.get("time_limit", self.settings.time_limit)
-        if not isinstance(limit, int | float) or isinstance(limit, bool) or not 10 <= limit <= 3600:
+        if not _seconds(limit, 10):
             raise Refused(400, f"time_limit: {str(limit)[:20]!r}; expected seconds from 10 to 3600")
         self.settings.time_limit = float(limit)
         self.reveal.update({name: flags[name] for name in REVEALABLE if name in flags})
@@ -457,10 +451,22 @@ class ClassRoom:
     def move(self, seat: object, iso3: object, positions: object) -> None:
         """Set the seat's positions for this session: {clause id: option number (0 = first option)}."""
         iso = self._acting(seat, iso3, "negotiate")
+        checked = self._positions(positions)
+        self.pending[iso] = {**self.pending.get(iso, {}), **checked}
+        self.save()
+
+    def vote(self, seat: object, iso3: object, votes: object) -> None:
+        """Cast the seat's votes on contested clauses: {clause id: "yes" | "no" | "abstain"}."""
+        iso = self._acting(seat, iso3, "vote")
+        self._votes(votes)
+        self.pending[iso] = {**self.pending.get(iso, {}), **votes}
+        self.save()
+
+    def _positions(self, positions: object) -> dict:
+        """Checked positions {clause id: option number}; refused (400) with a message otherwise."""
         if not isinstance(positions, dict) or not positions:
             raise Refused(400, "positions: expected an object {clause id: option number}")
         agenda = self.world.agenda
-        checked = {}
         for clause, option in positions.items():
             if clause not in agenda.ids:
                 raise Refused(
@@ -473,13 +479,10 @@ class ClassRoom:
                     400,
                     f"positions.{clause}: {str(option)[:20]!r}; expected an option number from 0 to {count - 1}",
                 )
-            checked[clause] = option
-        self.pending[iso] = {**self.pending.get(iso, {}), **checked}
-        self.save()
+        return positions
 
-    def vote(self, seat: object, iso3: object, votes: object) -> None:
-        """Cast the seat's votes on contested clauses: {clause id: "yes" | "no" | "abstain"}."""
-        iso = self._acting(seat, iso3, "vote")
+    def _votes(self, votes: object) -> dict:
+        """Checked votes {contested clause id: "yes" | "no" | "abstain"}; refused (400) with a message otherwise."""
         contested = [c for c, x in zip(self.world.agenda.ids, self.conference.contested, strict=True) if x]
         if not isinstance(votes, dict) or not votes:
             raise Refused(400, "votes: expected an object {clause id: 'yes' | 'no' | 'abstain'}")
@@ -489,10 +492,9 @@ class ClassRoom:
                     400,
                     f"votes: {str(clause)[:30]!r} is not put to the vote; expected one of {', '.join(contested)}",
                 )
-            if vote not in VOTES:
+            if not isinstance(vote, str) or vote not in VOTES:
                 raise Refused(400, f"votes.{clause}: {str(vote)[:20]!r}; expected 'yes', 'no' or 'abstain'")
-        self.pending[iso] = {**self.pending.get(iso, {}), **votes}
-        self.save()
+        return votes
 
     def sign(self, seat: object, iso3: object, decision: object) -> None:
         """The seat's decision: sign the Final Acts (true) or stay under the 1988 rules (false)."""
@@ -597,10 +599,7 @@ class ClassRoom:
     def teacher_view(self) -> dict:
         """The teacher's screen: everything students see in aggregate, the seats and who has acted."""
         w, conf = self.world, self.conference
-        seats = {}
-        for iso in self.seats.values():
-            seats.setdefault(iso, 0)
-            seats[iso] += 1
+        seats = Counter(self.seats.values())  # ISO3 → students on the seat
         view = {
             **self.public(),
             "code": self.settings.code,
@@ -684,6 +683,11 @@ class ClassRoom:
             write_json_atomic(self.folder / "class.json", self.state())
 
 
+def _seconds(value: object, lo: float, hi: float = 3600) -> bool:
+    """Whether ``value`` is a number of seconds from ``lo`` to ``hi`` (a boolean is not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
+
+
 def _boolean(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise Refused(400, f"{key}: {str(value)[:20]!r}; expected true or false")
@@ -764,21 +768,15 @@ def _check_pending(room: ClassRoom, pending: object) -> None:
     """The open turn's submissions in a saved file are what the live checks would have let through."""
     if not isinstance(pending, dict) or not set(pending) <= set(room.index):
         raise ValueError("pending: expected submissions of seated delegations")
-    agenda = room.world.agenda
     for iso, value in pending.items():
         if room.phase == "sign":
-            ok = isinstance(value, bool)
+            _boolean(value, f"pending.{iso}")
         elif room.phase == "vote":
-            ok = isinstance(value, dict) and all(v in VOTES and c in agenda.ids for c, v in value.items())
+            room._votes(value)
+        elif room.phase == "negotiate":
+            room._positions(value)
         else:
-            ok = isinstance(value, dict) and all(
-                c in agenda.ids and isinstance(o, int) and 0 <= o < len(agenda.labels[agenda.ids.index(c)])
-                for c, o in value.items()
-            )
-        if not ok or room.phase in ("lobby", "done"):
-            raise ValueError(
-                f"pending.{iso}: {str(value)[:40]} is not a submission of the {room.phase} phase"
-            )
+            raise ValueError(f"pending.{iso}: no submission is open in the {room.phase}")
 
 
 # --------------------------------------------------------------------------- the debrief
@@ -842,9 +840,9 @@ def debrief(room: ClassRoom) -> dict:
         })  # fmt: skip
     table = pd.DataFrame(rows).astype(object)
     table = table.where(table.notna(), None)  # no NaN in JSON: a delegation that never moved has no deviation
-    known = record.isin(["signed", "not_signed"]).to_numpy()
+    known = known_decisions(record)
     truth = (record == "signed").to_numpy()
-    known_total = int(room.data.record["decision"].isin(["signed", "not_signed"]).sum())
+    known_total = int(known_decisions(room.data.record["decision"]).sum())
     facts = room.data.facts
 
     def summary(c: Conference) -> dict:

@@ -620,24 +620,24 @@ def _serve_class(args: argparse.Namespace) -> int:
     return 0
 
 
-def _time_limit(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 10 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"{value:g} is out of range; expected seconds from 10 to 3600")
-    return value
+def _bounded(convert, what: str, within, expected: str):
+    """An argparse type: ``convert`` the text (else "is not ``what``"), then require ``within(value)``."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not within(value):
+            raise argparse.ArgumentTypeError(f"{text} is out of range; expected {expected}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; expected an integer ≥ 1")
-    return value
+_positive_int = _bounded(int, "an integer", lambda v: v >= 1, "an integer ≥ 1")
+_seed = _bounded(int, "an integer", lambda v: 0 <= v < 2**63, "0 ≤ seed < 2**63")
+_time_limit = _bounded(float, "a number of seconds", lambda v: 10 <= v <= 3600, "seconds from 10 to 3600")
 
 
 def _folds(text: str) -> int | str:
@@ -646,16 +646,6 @@ def _folds(text: str) -> int | str:
     value = _positive_int(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"{value} folds; expected at least 2, or 'loo'")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; expected 0 ≤ seed < 2**63")
     return value
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "country_scores",
     "eligible_signatories",
     "interval",
+    "known_decisions",
     "log_loss",
     "split_summary",
     "text_summary",
@@ -68,9 +69,14 @@ def interval(values: np.ndarray, level: float = 0.9) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def known_decisions(record: pd.Series) -> np.ndarray:
+    """Which states' decisions the record establishes (signed or not signed), as booleans."""
+    return record.isin(["signed", "not_signed"]).to_numpy()
+
+
 def country_scores(probability: pd.Series, record: pd.Series, region: pd.Series | None = None) -> dict:
     """Scores of P(sign) against the known decisions; ``record`` holds signed/not_signed/unknown per ISO3."""
-    known = record.isin(["signed", "not_signed"])
+    known = pd.Series(known_decisions(record), index=record.index)  # aligned by ISO3, not by order
     p = probability[known].to_numpy(dtype=float)
     y = (record[known] == "signed").to_numpy()
     out = {
@@ -124,7 +130,7 @@ def split_summary(
     times the share signing among the seated unknown states (all seated states
     when none is unknown).
     """
-    known = record.isin(["signed", "not_signed"]).to_numpy()
+    known = known_decisions(record)
     per_rep = signed.sum(axis=1)
     known_signed = signed[:, known].sum(axis=1)
     unplaced = eligible - known_total

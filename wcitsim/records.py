@@ -22,6 +22,7 @@ import pandas as pd
 
 from wcitsim import __version__
 from wcitsim.errors import UsageError
+from wcitsim.metrics import known_decisions
 from wcitsim.runner import RunResult
 
 __all__ = [
@@ -81,7 +82,7 @@ def tables(result: RunResult) -> dict[str, pd.DataFrame]:
     """The run's tables: countries, replications, sessions and votes."""
     w, o = result.world, result.outcome
     ids = list(w.agenda.ids)
-    known = w.record.isin(["signed", "not_signed"]).to_numpy()
+    known = known_decisions(w.record)
     replications = pd.DataFrame({"replication": np.arange(result.replications), "seed": result.seeds})
     replications["signed"] = o.signed.sum(axis=1)
     replications["signed_known"] = o.signed[:, known].sum(axis=1)

@@ -89,15 +89,17 @@ def group_share(probability: np.ndarray, membership: np.ndarray) -> np.ndarray:
     return by_group @ (membership > 0)  # back to (..., N)
 
 
-def signing_probabilities(final, status_quo, position, salience, membership, signing, rounds: int = 2):
+def signing_probabilities(
+    final, status_quo, position, salience, membership, signing, rounds: int = 2, fixed=None
+):
     """Probability that each delegation signs the final text rather than stay under the 1988 rules.
 
     Returns ``(gain, probability)``: utility gain over 1988 (..., N) and P(sign).
     Group conformity is solved by ``rounds`` fixed-point steps from the
-    probabilities without conformity.
+    probabilities without conformity; ``fixed`` as in :func:`probabilities_from_gain`.
     """
     gain = utility_gain(final[..., None, :], status_quo, position, normalized(salience), signing.exponent)
-    return gain, probabilities_from_gain(gain, membership, signing, rounds)
+    return gain, probabilities_from_gain(gain, membership, signing, rounds, fixed)
 
 
 def probabilities_from_gain(gain, membership, signing, rounds: int = 2, fixed=None) -> np.ndarray:

@@ -13,7 +13,7 @@ from wcitsim.data import Dataset, load_dataset
 from wcitsim.engine import Outcome
 from wcitsim.errors import UsageError
 from wcitsim.measures import BIMODAL
-from wcitsim.metrics import country_scores, eligible_signatories, split_summary, text_summary
+from wcitsim.metrics import country_scores, eligible_signatories, known_decisions, split_summary, text_summary
 from wcitsim.protocols import PROTOCOLS
 from wcitsim.scenario import Scenario
 from wcitsim.world import Streams, World, build_world, replication_seeds
@@ -67,7 +67,7 @@ class RunResult:
     @property
     def known_total(self) -> int:
         """Decisions known in the whole record (seated or not)."""
-        return int(self.data.record["decision"].isin(["signed", "not_signed"]).sum())
+        return int(known_decisions(self.data.record["decision"]).sum())
 
     def countries(self) -> pd.DataFrame:
         """Per seated state: the record, P(sign), the share of replications signing, gain, mean positions."""
@@ -137,8 +137,8 @@ def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[
     and Brier on the known states, clauses matching the Final Acts, and polarization and
     bimodality at the deadline.
     """
-    known = world.record.isin(["signed", "not_signed"]).to_numpy()
-    known_total = int(data.record["decision"].isin(["signed", "not_signed"]).sum())
+    known = known_decisions(world.record)
+    known_total = int(known_decisions(data.record["decision"]).sum())
     eligible = eligible_signatories(outcome.signed, known, data.facts.eligible, known_total)
     probability = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
     scores = country_scores(probability, world.record)
