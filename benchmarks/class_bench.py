@@ -7,44 +7,25 @@ time inside the server and as the teacher's click waits for it, and request late
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-from wcitsim.classroom_drill import drill
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from wcitsim.classroom_drill import ClassServer, drill
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="wcitsim-class-bench-"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wcitsim", "teach", "--class", "--no-open", "--host", "127.0.0.1", "--port", str(port),
-         "--folder", str(folder), "--sessions", "6", "--time-limit", "600", "--seed", "7"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    banner = "".join(proc.stdout.readline() for _ in range(5))
-    address = f"http://127.0.0.1:{port}/"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(address + "api/public", timeout=5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    code, key = banner.split("join code ")[1].split()[0], banner.split("teacher?key=")[1].split()[0]
+    server = ClassServer(
+        Path(tempfile.mkdtemp(prefix="wcitsim-class-bench-")),
+        "--sessions",
+        "6",
+        "--time-limit",
+        "600",
+        "--seed",
+        "7",
+    )
     try:
-        report = drill(address, code, key, students=30, seed=3, poll=0.2)
-        status = Path(f"/proc/{proc.pid}/status")
+        report = drill(server.address, server.code, server.key, students=30, seed=3, poll=0.2)
+        status = Path(f"/proc/{server.proc.pid}/status")
         peak = (
             next(
                 (line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM")),
@@ -54,15 +35,14 @@ def main() -> None:
             else None
         )
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    server, client = report["server_step_seconds"], report["advance_seconds"]
+        server.stop()
+    steps, client = report["server_step_seconds"], report["advance_seconds"]
     print(f"class role play: 30 students, 6 sessions, {report['phase']} in {report['seconds']:.1f} s")
     print(
-        f"  steps (open, 6 sessions, vote if any, signing): {len(server)}; server errors: {len(report['server_errors'])}"
+        f"  steps (open, 6 sessions, vote if any, signing): {len(steps)}; server errors: {len(report['server_errors'])}"
     )
     print(
-        f"  step time in the server: max {max(server) * 1000:.1f} ms, mean {sum(server) / len(server) * 1000:.1f} ms"
+        f"  step time in the server: max {max(steps) * 1000:.1f} ms, mean {sum(steps) / len(steps) * 1000:.1f} ms"
     )
     print(f"  step time as the teacher's click waits for it: max {max(client) * 1000:.1f} ms")
     print(f"  the debrief (model-only run, tables, figure, files): {report['debrief_seconds'] * 1000:.0f} ms")

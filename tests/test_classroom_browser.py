@@ -15,7 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ClassServer
+
+from wcitsim.classroom_drill import ClassServer
 
 pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -15,11 +15,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import ClassServer, free_port
+from conftest import free_port
 
 pytest.importorskip("uvicorn")
 
-from wcitsim.classroom_drill import drill
+from wcitsim.classroom_drill import ClassServer, drill
 
 
 def call(address: str, path: str, body=None, raw: bytes | None = None) -> tuple[int, dict]:

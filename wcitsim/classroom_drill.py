@@ -6,20 +6,26 @@ thread advances each turn as soon as every student has acted. The requests are
 the pages' requests, so the figures are those a class would see.
 
     python -m wcitsim.classroom_drill http://127.0.0.1:8765/ CODE KEY --students 30
+
+:class:`ClassServer` starts `wcitsim teach --class` on a loopback port for the tests and the benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["drill"]
+__all__ = ["ClassServer", "drill"]
 
 
 class _Client:
@@ -154,6 +160,55 @@ def drill(
         "decided": {r["iso3"]: r["decided"] for r in results},
         "seconds": total,
     }
+
+
+class ClassServer:
+    """`wcitsim teach --class` in a subprocess on a free loopback port, saving under ``folder``.
+
+    ``address``, ``code`` and ``key`` come from the banner it prints; ``output`` collects
+    what it prints afterwards; ``stop()`` ends it as a teacher's Ctrl-C would (SIGTERM).
+    """
+
+    def __init__(self, folder, *args: str) -> None:
+        self.folder = Path(folder)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wcitsim", "teach", "--class", "--no-open", "--host", "127.0.0.1",
+             "--port", str(self.port), "--folder", str(folder), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        self.address = f"http://127.0.0.1:{self.port}/"
+        self.banner = self._wait()
+        self.output: list[str] = []  # what the server prints afterwards, drained so that it never blocks
+
+        def drain() -> None:
+            for line in self.proc.stdout:
+                self.output.append(line)
+
+        self.drain = threading.Thread(target=drain, daemon=True)
+        self.drain.start()
+        self.code = self.banner.split("join code ")[1].split()[0]
+        self.key = self.banner.split("teacher?key=")[1].split()[0]
+
+    def _wait(self) -> str:
+        lines = [self.proc.stdout.readline() for _ in range(5)]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.address + "api/public", timeout=5).close()
+                return "".join(lines)
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the class server did not start: " + "".join(lines))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.drain.join(timeout=5)
 
 
 def main() -> None:
