@@ -333,10 +333,15 @@ def test_teacher_options_are_checked(tmp_path):
 def test_a_team_shares_a_seat(tmp_path):
     r = room(tmp_path)
     seat = r.claim("ABCD", "IND")
-    assert r.seat(seat) == "IND"  # a teammate enters the seat code
+    assert r.student_view(seat)["team"] == 1
+    assert r.join(seat) == "IND"  # a teammate enters the seat code
     view = r.student_view(seat)
-    assert view["iso3"] == "IND" and view["team"] == 1
-    assert [s["iso3"] for s in r.teacher_view()["seats"]] == ["IND"]
+    assert view["iso3"] == "IND" and view["team"] == 2
+    assert [(s["iso3"], s["team"]) for s in r.teacher_view()["seats"]] == [("IND", 2)]
+    assert load_class(r.folder).members == {"IND": 2}
+    refused(403, r.join, "NOSUCHSEAT")
+    r.release("IND")
+    assert r.teacher_view()["seats"] == []
 
 
 def test_the_briefing_card_is_the_seeded_interest(tmp_path):

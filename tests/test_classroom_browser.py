@@ -85,6 +85,9 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
             late.get_by_role("button", name="Join the team").click()
             late.get_by_text("Kenya (KEN)").wait_for()
             teacher.get_by_text("Delegations played by students (3)").wait_for()
+            teacher.locator("#seats tr", has_text="KEN Kenya").get_by_text(
+                "2", exact=True
+            ).wait_for()  # a team of two
 
             teacher.get_by_role("button", name="Start the conference").click()
             for page in students.values():

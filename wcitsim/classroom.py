@@ -249,6 +249,7 @@ class ClassRoom:
         self.index = {iso: i for i, iso in enumerate(self.world.iso3)}
         self.conference = Conference(self.world, replication_seeds(settings.seed, 1)[0])
         self.seats: dict[str, str] = {}  # seat code → ISO3
+        self.members: Counter[str] = Counter()  # ISO3 → people on its seat (the claimant and teammates)
         self.history: list[dict] = []  # closed steps, replayed on loading
         self.pending: dict[str, dict] = {}  # ISO3 → this phase's submission
         self.acted: dict[str, int] = {}  # ISO3 → steps in which its student acted
@@ -402,6 +403,7 @@ class ClassRoom:
         """Free a delegation (a student left): the model plays it again, and another student may claim it."""
         iso = self._delegation(iso3)
         self.seats = {code: i for code, i in self.seats.items() if i != iso}
+        self.members.pop(iso, None)
         self.pending.pop(iso, None)
         self.save()
 
@@ -427,8 +429,16 @@ class ClassRoom:
             raise Refused(409, f"{iso} is already claimed; to share it, ask its team for their seat code")
         seat = _code(8)
         self.seats[seat] = iso
+        self.members[iso] = 1
         self.save()
         return seat
+
+    def join(self, seat: object) -> str:
+        """A teammate joins a seat with its code; returns the delegation."""
+        iso = self.seat(seat)
+        self.members[iso] += 1
+        self.save()
+        return iso
 
     def seat(self, seat: object) -> str:
         """The delegation a seat code plays (a reload or a teammate); refused for an unknown code."""
@@ -577,7 +587,7 @@ class ClassRoom:
             "iso3": iso,
             "name": w.names[i],
             "group": str(w.group[i]),
-            "team": sum(1 for v in self.seats.values() if v == iso),
+            "team": self.members[iso],
             "clauses": self._clause_rows(i),
             "submitted": self.pending.get(iso),
             "students_at_table": sorted(set(self.seats.values())),
@@ -599,7 +609,6 @@ class ClassRoom:
     def teacher_view(self) -> dict:
         """The teacher's screen: everything students see in aggregate, the seats and who has acted."""
         w, conf = self.world, self.conference
-        seats = Counter(self.seats.values())  # ISO3 → students on the seat
         view = {
             **self.public(),
             "code": self.settings.code,
@@ -615,7 +624,7 @@ class ClassRoom:
                     "acted": iso in self.pending,
                     "steps_acted": self.acted.get(iso, 0),
                 }
-                for iso, n in sorted(seats.items())
+                for iso, n in sorted(self.members.items())
             ],
             "step_seconds": [round(t, 4) for t in self.timings],
             "history": [
@@ -665,6 +674,7 @@ class ClassRoom:
             "format": FORMAT,
             "settings": asdict(self.settings),
             "seats": self.seats,
+            "members": dict(self.members),
             "history": self.history,
             "pending": self.pending,
             "deadline": self.deadline,
@@ -742,6 +752,9 @@ def load_class(folder: Path, clock: Callable[[], float] = time.time) -> ClassRoo
             raise UsageError(f"{path}: format: {state.get('format')!r}; expected {FORMAT!r}")
         room = ClassRoom(Settings(**state["settings"]), Path(folder), clock=clock)
         room.seats = {str(k): room._delegation(v) for k, v in state["seats"].items()}
+        room.members = Counter({room._delegation(k): int(v) for k, v in state["members"].items()})
+        if set(room.members) != set(room.seats.values()):
+            raise ValueError("members: expected a count for every claimed delegation")
         if state["started"]:
             room._open()
             for record in state["history"]:

@@ -132,7 +132,7 @@ def create_app(room: ClassRoom) -> Starlette:
             endpoint(lambda b: {"seat": (seat := room.claim(b.get("code"), b.get("iso3"))), "iso3": room.seat(seat)}, post=True),
             methods=["POST"],
         ),
-        Route("/api/seat", endpoint(lambda b: {"seat": b.get("seat"), "iso3": room.seat(b.get("seat"))}, post=True), methods=["POST"]),
+        Route("/api/seat", endpoint(lambda b: {"seat": b.get("seat"), "iso3": room.join(b.get("seat"))}, post=True), methods=["POST"]),
         Route("/api/state", endpoint(lambda body: room.student_view(body.get("seat")))),
         Route("/api/move", endpoint(ok(lambda b: room.move(b.get("seat"), b.get("iso3"), b.get("positions"))), post=True), methods=["POST"]),
         Route("/api/vote", endpoint(ok(lambda b: room.vote(b.get("seat"), b.get("iso3"), b.get("votes"))), post=True), methods=["POST"]),
