@@ -1,7 +1,7 @@
 """``make bench`` (class role play): 30 simulated students play a 6-session conference over HTTP.
 
 The server is `wcitsim teach --class` on a loopback port; the students and the teacher
-are threads making the pages' requests (wcitsim.classroom_drill). Printed: each step's
+are threads making the pages' requests (wcitsim.teach.classroom.drill). Printed: each step's
 time inside the server and as the teacher's click waits for it, and request latencies.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from wcitsim.classroom_drill import ClassServer, drill
+from wcitsim.teach.classroom.drill import ClassServer, drill
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import load_dataset
-from wcitsim.runner import run_outcome
-from wcitsim.scenario import load_scenario
-from wcitsim.world import build_world, replication_seeds
+from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
 

@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from wcitsim.executors import Started, make_executor
-from wcitsim.sweep import load_spec
-from wcitsim.sweep_run import run_sweep
+from wcitsim.experiments.executors import Started, make_executor
+from wcitsim.experiments.sweep_run import run_sweep
+from wcitsim.experiments.sweeps import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 

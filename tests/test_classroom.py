@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wcitsim.classroom import ClassRoom, Conference, Refused, Settings, load_class, new_class
+from wcitsim.core.conference import run_vectorized
+from wcitsim.core.world import Streams, build_world
 from wcitsim.data import load_dataset
-from wcitsim.engine import run_vectorized
 from wcitsim.errors import UsageError
-from wcitsim.scenario import load_scenario
-from wcitsim.world import Streams, build_world
+from wcitsim.io.scenario import load_scenario
+from wcitsim.teach.classroom.room import ClassRoom, Conference, Refused, Settings, load_class, new_class
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "wcit2012.toml"
@@ -472,8 +472,8 @@ def test_a_class_file_with_a_tampered_log_is_refused(tmp_path):
 
 
 def test_the_model_range_places_the_class_among_the_models_runs(tmp_path):
-    from wcitsim.runner import run_outcome
-    from wcitsim.world import replication_seeds
+    from wcitsim.core.world import replication_seeds
+    from wcitsim.experiments.runner import run_outcome
 
     r = room(tmp_path, seed=3, sessions=3)
     seat = r.claim("ABCD", "USA")

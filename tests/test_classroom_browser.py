@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wcitsim.classroom_drill import ClassServer
+from wcitsim.teach.classroom.drill import ClassServer
 
 pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")

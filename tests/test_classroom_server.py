@@ -19,7 +19,7 @@ from conftest import free_port
 
 pytest.importorskip("uvicorn")
 
-from wcitsim.classroom_drill import ClassServer, drill
+from wcitsim.teach.classroom.drill import ClassServer, drill
 
 
 def call(address: str, path: str, body=None, raw: bytes | None = None) -> tuple[int, dict]:

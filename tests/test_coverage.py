@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from wcitsim.coverage import coverage_report
 from wcitsim.data import default_data_dir, load_dataset
+from wcitsim.data.coverage import coverage_report
 
 
 def _rows(name: str) -> list[dict[str, str]]:

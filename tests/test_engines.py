@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wcitsim.core.conference import Outcome
+from wcitsim.core.protocols import PROTOCOLS
+from wcitsim.core.world import Streams, build_world, replication_seeds
 from wcitsim.data import load_dataset
-from wcitsim.engine import Outcome
-from wcitsim.model import WcitModel, run_reference
-from wcitsim.protocols import PROTOCOLS
-from wcitsim.runner import run_outcome, run_scenario
-from wcitsim.scenario import load_scenario
-from wcitsim.world import Streams, build_world, replication_seeds
+from wcitsim.experiments.runner import run_outcome, run_scenario
+from wcitsim.io.scenario import load_scenario
+from wcitsim.model.reference import WcitModel, run_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"

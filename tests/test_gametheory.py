@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wcitsim.clauses import AgendaArrays
-from wcitsim.gametheory import (
+from wcitsim.core.agenda import AgendaArrays
+from wcitsim.io.scenario import Clause
+from wcitsim.teach.gametheory import (
     acceptable_sets,
     all_texts,
     banzhaf,
@@ -14,7 +15,6 @@ from wcitsim.gametheory import (
     nash_bargaining,
     shapley_shubik,
 )
-from wcitsim.scenario import Clause
 
 THREE = Clause(id="c", options=("a", "b", "c"), values=(0.0, 0.5, 1.0), status_quo=0.0)
 TWO = Clause(id="d", options=("no", "yes"), values=(0.0, 1.0), status_quo=0.0)

@@ -5,31 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wcitsim.clauses import AgendaArrays
-from wcitsim.measures import bimodality, cohesion, esteban_ray
+from wcitsim.core.agenda import AgendaArrays
+from wcitsim.core.drafting import DraftContext, draft_compromise, draft_majority, draft_median
+from wcitsim.core.measures import bimodality, cohesion, esteban_ray
+from wcitsim.core.rules import clause_votes, objections, settle_text, signing_probabilities
+from wcitsim.core.utility import normalized, sign_probability, utility, utility_gain
+from wcitsim.core.world import SigningParams, _interaction
+from wcitsim.io.scenario import Clause, Voting
 from wcitsim.metrics import accuracy, auc, balanced_accuracy, brier, log_loss
-from wcitsim.preferences import (
-    DraftContext,
-    draft_compromise,
-    draft_majority,
-    draft_median,
-    normalized,
-    sign_probability,
-    utility,
-    utility_gain,
-)
-from wcitsim.rules import clause_votes, objections, settle_text, signing_probabilities
-from wcitsim.scenario import Clause, Voting
-from wcitsim.world import SigningParams, _interaction
 
 THREE = Clause(id="c", options=("a", "b", "c"), values=(0.0, 0.5, 1.0), status_quo=0.0)
 TWO = Clause(id="d", options=("no", "yes"), values=(0.0, 1.0), status_quo=0.0)
 
 
 def _ctx(agenda, n, **kw) -> DraftContext:
-    base = {"host_position": None, "host_bias": 0.0, "exponent": 1.0, "intercept": 0.0, "temperature": 0.1}
+    signing = SigningParams(conformity=0.0, intercept=0.0, temperature=0.1, exponent=1.0, shift=np.zeros(n))
+    base = {"host_position": None, "host_bias": 0.0}
     base.update(kw)
-    return DraftContext(agenda=agenda, shift=np.zeros(n), **base)
+    return DraftContext(agenda=agenda, signing=signing, **base)
 
 
 def test_utility_by_hand():
@@ -101,7 +94,7 @@ def test_majority_policy_maximises_expected_signatories():
 
 def test_caucus_pulls_members_toward_their_group_mean():
     # Two members, equal capability, cohesion 0.5, no influence: 0 and 1 move to 0.25 and 0.75.
-    from wcitsim.world import Caucus
+    from wcitsim.core.world import Caucus
 
     caucus = Caucus("g", 0.5, np.array([0, 1]), np.array([0.5, 0.5]))
     m = _interaction(2, (caucus,), np.zeros((2, 2)), 0.0)
@@ -110,7 +103,7 @@ def test_caucus_pulls_members_toward_their_group_mean():
 
 
 def test_interaction_never_pulls_past_the_targets():
-    from wcitsim.world import Caucus
+    from wcitsim.core.world import Caucus
 
     caucus = Caucus("g", 1.0, np.array([0, 1]), np.array([0.5, 0.5]))
     allies = np.array([[0.0, 1.0], [1.0, 0.0]])
@@ -119,7 +112,7 @@ def test_interaction_never_pulls_past_the_targets():
 
 
 def test_concession_moves_low_salience_clauses_toward_the_draft():
-    from wcitsim.engine import yielding
+    from wcitsim.core.conference import yielding
 
     # saliences 1 and 0.5 -> yield 0 and 0.5; pressure 0.4 at the deadline; draft 1, position 0 -> 0 and 0.2
     salience = np.array([[[1.0, 0.5]]])

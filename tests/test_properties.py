@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from wcitsim.core.rules import signing_probabilities
+from wcitsim.core.utility import normalized, utility, utility_gain
+from wcitsim.core.world import SigningParams, build_world
 from wcitsim.data import load_dataset
-from wcitsim.preferences import normalized, utility, utility_gain
-from wcitsim.rules import signing_probabilities
-from wcitsim.runner import run_outcome
-from wcitsim.scenario import load_scenario
-from wcitsim.world import SigningParams, build_world
+from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.scenario import load_scenario
 
 TOY = Path(__file__).resolve().parent / "data" / "toy.toml"
 DATA = load_dataset()

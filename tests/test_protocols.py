@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 
 from wcitsim.cli import main
-from wcitsim.protocols import exchange as ex
-from wcitsim.protocols import expected_utility as eu
+from wcitsim.core.protocols import exchange as ex
+from wcitsim.core.protocols import expected_utility as eu
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = DATA.parents[1]

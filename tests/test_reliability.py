@@ -15,7 +15,7 @@ import pytest
 
 from wcitsim.cli import main
 from wcitsim.errors import DataError
-from wcitsim.records import read_run
+from wcitsim.experiments.records import read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"

@@ -10,7 +10,7 @@ import pytest
 
 from wcitsim.cli import main
 from wcitsim.errors import ScenarioError
-from wcitsim.scenario import load_scenario
+from wcitsim.io.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "wcit2012.toml"
@@ -127,7 +127,7 @@ def test_malformed_files(tmp_path, text, expected):
 def test_no_state_seated(tmp_path):
     path = _write(tmp_path, '[seating]\nmode = "list"\ninclude = ["USA"]\nexclude = ["USA"]\n')
     with pytest.raises(ScenarioError, match="no state is seated"):
-        from wcitsim.runner import run_scenario
+        from wcitsim.experiments.runner import run_scenario
 
         run_scenario(load_scenario(path), 1)
 

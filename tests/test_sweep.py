@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from wcitsim.cli import main
-from wcitsim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from wcitsim.sweep import design_experiments, experiment_seeds, load_spec
-from wcitsim.sweep_run import run_sweep
+from wcitsim.experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from wcitsim.experiments.sweep_run import run_sweep
+from wcitsim.experiments.sweeps import design_experiments, experiment_seeds, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = (ROOT / "tests" / "data" / "toy.toml").as_posix()
@@ -191,7 +191,7 @@ def test_shipped_sweep_specs_are_valid():
 
 def test_ema_workbench_adapter_with_the_sequential_evaluator():
     ema = pytest.importorskip("ema_workbench")
-    from wcitsim.ema import OUTCOMES, ema_model
+    from wcitsim.experiments.ema import OUTCOMES, ema_model
 
     model = ema_model(
         ROOT / "tests" / "data" / "toy.toml",
@@ -206,7 +206,7 @@ def test_ema_workbench_adapter_with_the_sequential_evaluator():
     assert set(outcomes) == set(OUTCOMES)
     assert all(len(v) == 6 and np.isfinite(v).all() for v in outcomes.values())
     # the same inputs give the same outcomes (seeded replications)
-    from wcitsim.ema import evaluate
+    from wcitsim.experiments.ema import evaluate
 
     row = experiments.iloc[0]
     again = evaluate(

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_page_runs_steps_and_writes_a_debrief(tmp_path, monkeypatch):
-    from wcitsim.app import page
+    from wcitsim.teach import page
 
     monkeypatch.setattr(page, "ROOT", tmp_path)
     page.replications.value = 5
@@ -42,7 +42,7 @@ def test_teach_serves_the_page_with_local_assets_only(teach_server):
 
 
 def test_every_control_changes_the_scenario():
-    from wcitsim.app import page
+    from wcitsim.teach import page
 
     page.scenario_name.value = "wcit2012"
     page.policy.value, page.cohesion.value, page.concession.value = "majority", 0.7, 0.9

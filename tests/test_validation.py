@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wcitsim.calibrate import Parameter, calibrate, known_states, scenario_loss, write_calibrated
 from wcitsim.cli import main
 from wcitsim.data import Dataset, load_dataset
-from wcitsim.scenario import load_scenario
-from wcitsim.validation import cross_validate, group_majority, logistic, make_folds
+from wcitsim.io.scenario import load_scenario
+from wcitsim.validation.calibrate import Parameter, calibrate, known_states, scenario_loss, write_calibrated
+from wcitsim.validation.crossval import cross_validate, group_majority, logistic, make_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"
@@ -147,8 +147,8 @@ def test_explain_command(capsys):
 
 
 def test_explain_adds_up():
-    from wcitsim.explain import explain_state
-    from wcitsim.runner import run_scenario
+    from wcitsim.experiments.runner import run_scenario
+    from wcitsim.validation.explain import explain_state
 
     result = run_scenario(load_scenario(TOY), 10, 1)
     e = explain_state(result, "USA")

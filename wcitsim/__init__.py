@@ -10,16 +10,13 @@ compared with the record of 14 December 2012.
     52
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("wcitsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
-
+# Importing the core registers its protocols, chair policies and seeders by name,
+# which scenario files are checked against (wcitsim.registry).
+import wcitsim.core  # noqa: F401  (registers the components)
+from wcitsim._version import __version__
 from wcitsim.data import load_dataset
-from wcitsim.runner import RunResult, run_scenario
-from wcitsim.scenario import Scenario, load_scenario, scenario_from_dict
+from wcitsim.experiments.runner import RunResult, run_scenario
+from wcitsim.io.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = [
     "RunResult",
@@ -35,7 +32,7 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "WcitModel":  # Mesa is imported only when the reference engine is asked for
-        from wcitsim.model import WcitModel
+        from wcitsim.model.reference import WcitModel
 
         return WcitModel
     raise AttributeError(f"module 'wcitsim' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Registries of named components (protocols, chair policies, seeders).
+"""Registries of named components (protocols, chair policies, seeders), and the three registries.
 
 A registry maps a name used in scenario files to an object, and refuses to
 overwrite a name silently.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["Registry"]
+__all__ = ["CHAIR_POLICIES", "PROTOCOLS", "SEEDERS", "Registry"]
 
 
 class Registry[T](Mapping[str, T]):
@@ -37,3 +37,11 @@ class Registry[T](Mapping[str, T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+#: The negotiation protocols (``protocol.name``), filled by :mod:`wcitsim.core.protocols`.
+PROTOCOLS: Registry[type] = Registry("protocol")
+#: The chair's drafting policies (``chair.policy``), filled by :mod:`wcitsim.core.drafting`.
+CHAIR_POLICIES: Registry = Registry("chair policy")
+#: The seeders (``seeder.name``), filled by :mod:`wcitsim.core.seeding`.
+SEEDERS: Registry = Registry("seeder")

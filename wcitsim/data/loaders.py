@@ -20,7 +20,7 @@ import pandas as pd
 
 from wcitsim.data.schema import RECORD_COLUMNS, STATES_COLUMNS, Column
 from wcitsim.errors import DataError
-from wcitsim.schema_tools import read_text, read_toml
+from wcitsim.io.schema import read_text, read_toml
 
 __all__ = [
     "Dataset",

@@ -1,1 +1,0 @@
-"""The teaching page (Solara): ``wcitsim teach`` serves :mod:`wcitsim.app.page`."""

@@ -1,0 +1,260 @@
+"""The conference, written once: R replications at once, advanced one step at a time.
+
+A :class:`Conference` opens (positions and saliences after each replication's
+noise), then runs sessions one at a time: the chair drafts (:meth:`open_session`),
+delegations caucus, heed allies, concede, hear lobbyists and absorb shocks
+(:meth:`close_session`). At the deadline the chair's final draft goes to the
+floor (:meth:`open_deadline`), contested clauses are voted (:meth:`close_vote`)
+and each delegation signs or stays under the 1988 rules (:meth:`close_sign`).
+
+Every face drives this one object: :func:`run_vectorized` loops over it; the
+Mesa model (:mod:`wcitsim.model`) steps it with R = 1; the class role play steps
+it with R = 1 and the students' moves, votes and signatures given. The rules are
+the pure functions of :mod:`wcitsim.core.session` and :mod:`wcitsim.core.rules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from wcitsim.core.outcome import Outcome
+from wcitsim.core.rules import delegation_votes, settle_text, signing_probabilities
+from wcitsim.core.session import (
+    chair_draft,
+    field_measures,
+    projected_probabilities,
+    session_step,
+    yielding,
+)
+from wcitsim.core.utility import normalized, utility
+from wcitsim.core.world import Streams, World, initial_state
+
+__all__ = ["Conference", "Outcome", "run_iterative", "run_vectorized"]
+
+#: Given choices of some delegations: {delegation index: {clause index: value}}, the same in every replication.
+Given = Mapping[int, Mapping[int, float]]
+
+
+class Conference:
+    """R replications of a scenario's conference, advanced step by step.
+
+    Args:
+        world: the seated, seeded delegations.
+        streams: one random stream per replication; draws are made in this order:
+            position noise, salience noise, one shock per session, the signing draw.
+        negotiate: hold sessions and votes (False: the chair's draft of the opening
+            field is the text, the one-shot ``compromise`` protocol).
+        policy: the chair's drafting policy for the final draft (None: the scenario's).
+        trace: compute the per-session diagnostics (False: only at the opening and
+            the deadline, NaN between; what sweeps need).
+
+    The phase is ``"session"`` while sessions remain, then ``"vote"``, ``"sign"``
+    and ``"done"``.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        streams: Streams,
+        negotiate: bool = True,
+        policy: str | None = None,
+        trace: bool = True,
+    ) -> None:
+        self.world, self.streams = world, streams
+        self.policy, self.trace, self.negotiates = policy, trace, negotiate
+        self.sessions = world.sessions if negotiate else 0
+        n, k = world.n, world.agenda.k
+        self.position, self.salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
+        self.interest = self.position.copy()
+        self.salience_norm = normalized(self.salience)
+        fixed_view = world.scenario.signing.persuasion == 0
+        a = world.signing.exponent
+        self.sq_utility = (
+            utility(world.agenda.status_quo, self.interest, self.salience_norm, a) if fixed_view else None
+        )
+        self.yield_weight = yielding(self.salience)
+        self.drafts: list[np.ndarray] = []  # the chair's draft of each session, R × K
+        self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, R × N
+        self.measures = [field_measures(world, self.position, self.salience_norm)]
+        self.closed = 0  # sessions closed
+        self.final_draft = self.contested = self.model_votes = None
+        self.text = self.tallies = self.gain = self.probability = self.signed = None
+
+    @property
+    def replications(self) -> int:
+        return len(self.streams)
+
+    @property
+    def phase(self) -> str:
+        if self.closed < self.sessions:
+            return "session"
+        if self.text is None:
+            return "vote"
+        return "sign" if self.signed is None else "done"
+
+    def view(self) -> np.ndarray:
+        """The positions capitals judge the text by, R × N × K."""
+        return self.world.signing_view(self.interest, self.position)
+
+    # ---------------------------------------------------------------- the sessions
+    def open_session(self) -> np.ndarray:
+        """The chair drafts the next session's text from the positions at the table; returns it (R × K)."""
+        w = self.world
+        draft = chair_draft(w, self.position, self.salience, self.interest)
+        self.drafts.append(draft)
+        if self.trace:
+            p = projected_probabilities(
+                w, draft, self.interest, self.position, self.salience_norm, self.sq_utility
+            )
+        else:
+            p = np.full((self.replications, w.n), np.nan)
+        self.projected.append(p)
+        return draft
+
+    def close_session(self, moves: Given | None = None) -> None:
+        """The session's moves: the model's for every delegation, then the ``moves`` given for some."""
+        w = self.world
+        uniform = self.streams.uniform((w.n, w.agenda.k))
+        self.position = session_step(
+            w, self.position, self.yield_weight, self.drafts[-1], uniform, self.closed
+        )
+        for i, clauses in (moves or {}).items():
+            for k, value in clauses.items():
+                self.position[:, i, k] = value
+        self.closed += 1
+        last = self.closed == self.sessions
+        if self.trace or last:
+            self.measures.append(field_measures(w, self.position, self.salience_norm))
+        else:
+            self.measures.append(tuple(np.full(self.replications, np.nan) for _ in range(3)))
+
+    # ---------------------------------------------------------------- the deadline
+    def open_deadline(self) -> None:
+        """The chair's final draft, which clauses lack consensus, and how each delegation would vote."""
+        w = self.world
+        draft = chair_draft(w, self.position, self.salience, self.interest, self.policy)
+        self.final_draft = draft
+        if not self.negotiates:
+            self.contested = np.zeros(draft.shape, dtype=bool)
+            self.model_votes = np.zeros((*draft.shape[:-1], w.n, w.agenda.k), dtype=np.int8)
+            return
+        view = self.view()
+        _, self.contested, _ = settle_text(
+            draft, w.agenda.status_quo, view, self.salience, w.scenario.voting, w.signing.exponent
+        )
+        self.model_votes = delegation_votes(
+            draft, w.agenda.status_quo, view, w.signing.exponent, w.scenario.voting.abstain_band
+        )
+
+    def close_vote(self, votes: Given | None = None) -> None:
+        """Settle the text: the model's votes, with the ``votes`` given (1 yes, −1 no, 0 abstain) replacing some."""
+        w = self.world
+        if not self.negotiates:
+            self.text = self.final_draft
+            self.tallies = np.zeros((*self.final_draft.shape, 3), dtype=int)
+            return
+        cast = self.model_votes
+        if votes:
+            cast = cast.copy()
+            for i, clauses in votes.items():
+                for k, vote in clauses.items():
+                    cast[:, i, k] = vote
+        self.text, _, self.tallies = settle_text(
+            self.final_draft, w.agenda.status_quo, self.view(), self.salience, w.scenario.voting,
+            w.signing.exponent, votes=cast,
+        )  # fmt: skip
+
+    def signing_probabilities(self, decided: Mapping[int, bool] | None = None) -> np.ndarray:
+        """P(sign) of each delegation for the final text (R × N), the ``decided`` ones fixed (groups conform)."""
+        w = self.world
+        fixed = None
+        if decided:
+            mask, value = np.zeros(w.n, dtype=bool), np.zeros(w.n)
+            for i, sign in decided.items():
+                mask[i], value[i] = True, float(sign)
+            fixed = (mask, value)
+        self.gain, prob = signing_probabilities(
+            self.text, w.agenda.status_quo, self.view(), self.salience, w.membership, w.signing, fixed=fixed
+        )
+        return prob
+
+    def close_sign(self, signatures: Mapping[int, bool] | None = None) -> None:
+        """Everyone decides: the given delegations as given, the others by their draw."""
+        self.probability = self.signing_probabilities(signatures)
+        self.signed = self.streams.uniform((self.world.n,)) < self.probability
+        for i, sign in (signatures or {}).items():
+            self.signed[:, i] = bool(sign)
+
+    # ---------------------------------------------------------------- the whole run
+    def run(self) -> Conference:
+        """Play the rest of the conference with nobody's choices given."""
+        while self.closed < self.sessions:
+            self.open_session()
+            self.close_session()
+        if self.text is None:
+            if self.final_draft is None:
+                self.open_deadline()
+            self.close_vote()
+        if self.signed is None:
+            self.close_sign()
+        return self
+
+    def outcome(self) -> Outcome:
+        """The replications' outcome (the conference must be done)."""
+        r, k = self.replications, self.world.agenda.k
+        pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*self.measures, strict=True))
+        return Outcome(
+            text=self.text,
+            drafts=np.stack(self.drafts, axis=1) if self.drafts else np.empty((r, 0, k)),
+            contested=self.contested,
+            tallies=self.tallies,
+            position=self.position,
+            gain=self.gain,
+            probability=self.probability,
+            signed=self.signed,
+            polarization=pol,
+            bimodality=bim,
+            cohesion=coh,
+            projected=np.stack([p.sum(axis=-1) for p in self.projected], axis=1)
+            if self.projected
+            else np.empty((r, 0)),
+            interest=self.interest,
+            salience=self.salience,
+        )
+
+
+def run_vectorized(
+    world: World, streams: Streams, negotiate: bool = True, policy: str | None = None, trace: bool = True
+) -> Outcome:
+    """Run the replications whose random streams are ``streams`` (arguments as :class:`Conference`)."""
+    return Conference(world, streams, negotiate, policy, trace).run().outcome()
+
+
+def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -> Outcome:
+    """Run a protocol that revises positions in rounds and forecasts the text from them.
+
+    ``step(position, salience, state) -> (position, state)`` makes one round for all
+    replications (state starts as None); ``forecast(position, salience) -> R × K``
+    gives the text the current positions imply (already snapped to options).
+    It runs ``rounds`` rounds (a field that has converged no longer moves). There
+    is no vote: the last forecast is the text; signing is the shared rule.
+    """
+    conf = Conference(world, streams, negotiate=False)
+    state = None
+    for _ in range(rounds):
+        draft = forecast(conf.position, conf.salience)
+        conf.drafts.append(draft)
+        conf.projected.append(
+            projected_probabilities(
+                world, draft, conf.interest, conf.position, conf.salience_norm, conf.sq_utility
+            )
+        )
+        conf.position, state = step(conf.position, conf.salience, state)
+        conf.measures.append(field_measures(world, conf.position, conf.salience_norm))
+    conf.final_draft = forecast(conf.position, conf.salience)
+    conf.contested = np.zeros(conf.final_draft.shape, dtype=bool)
+    conf.close_vote()
+    conf.close_sign()
+    return conf.outcome()

@@ -1,0 +1,50 @@
+"""What a stack of replications produced: arrays whose first axis is the replication."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = ["Outcome"]
+
+
+@dataclass
+class Outcome:
+    """What R replications produced; the first axis of every array is the replication.
+
+    Attributes:
+        text: the final text, R × K.
+        drafts: the chair's draft after each session, R × S × K.
+        contested: clauses that lacked consensus at the deadline, R × K.
+        tallies: yes/no/abstain on each contested clause, R × K × 3.
+        position: final positions, R × N × K.
+        gain: utility gain of the final text over the 1988 ITRs, R × N.
+        probability: probability of signing, R × N.
+        signed: the signing draw, R × N.
+        polarization, bimodality, cohesion: of the field before the first and after each session, R × (S+1).
+        projected: expected signatories of each session's draft, R × S.
+        interest: each delegation's seeded ideal point (after noise and overrides), R × N × K.
+        salience: its saliences, R × N × K.
+    """
+
+    text: np.ndarray
+    drafts: np.ndarray
+    contested: np.ndarray
+    tallies: np.ndarray
+    position: np.ndarray
+    gain: np.ndarray
+    probability: np.ndarray
+    signed: np.ndarray
+    polarization: np.ndarray
+    bimodality: np.ndarray
+    cohesion: np.ndarray
+    projected: np.ndarray
+    interest: np.ndarray
+    salience: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Outcome]) -> Outcome:
+        """Stack the outcomes of several batches of replications, in order."""
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})

@@ -1,0 +1,142 @@
+"""Negotiation protocols, registered by name and selected in a scenario (``protocol.name``).
+
+Every protocol shares the agenda, the seeding and the signing rule, so their
+outcomes are comparable. A protocol runs a stack of replications on the
+vectorised engine; ``negotiates`` and ``final_policy`` tell the reference (Mesa)
+engine whether to hold sessions and votes and how the final text is drafted.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from wcitsim.core.conference import Outcome, run_iterative, run_vectorized
+from wcitsim.core.protocols import exchange as exchange_model
+from wcitsim.core.protocols import expected_utility as eu_model
+from wcitsim.core.world import Streams, World
+from wcitsim.registry import PROTOCOLS
+
+__all__ = ["PROTOCOLS", "Compromise", "Exchange", "ExpectedUtility", "SingleText"]
+
+
+@PROTOCOLS.register("single_text")
+class SingleText:
+    """The conference: a chair's single negotiating text revised over sessions, votes, signatures.
+
+    Mediated single-text negotiation (Raiffa 1982, *The Art and Science of
+    Negotiation*), with regional caucusing, influence across groups, concessions
+    under deadline pressure, and ITU majority voting at the deadline.
+    """
+
+    name = "single_text"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": True}
+    negotiates = True
+    final_policy = None
+    reference = True
+
+    @staticmethod
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        return run_vectorized(world, streams, negotiate=True, trace=trace)
+
+
+@PROTOCOLS.register("compromise")
+class Compromise:
+    """The DEU compromise model: the capability × salience weighted mean of the seeded positions, one shot.
+
+    Thomson, Stokman, Achen & König (2006), *The European Union Decides*: the
+    weighted mean predicts outcomes as well as the bargaining models. Same
+    signing rule; no sessions, no votes.
+    """
+
+    name = "compromise"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": False, "votes": False}
+    negotiates = False
+    final_policy = "compromise"
+    reference = True
+
+    @staticmethod
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        return run_vectorized(world, streams, negotiate=False, policy="compromise", trace=trace)
+
+
+def _params(world: World, defaults: dict) -> dict:
+    return {**defaults, **{k: v for k, v in world.scenario.protocol.params.items() if k in defaults}}
+
+
+@PROTOCOLS.register("expected_utility")
+class ExpectedUtility:
+    """Bueno de Mesquita's expected-utility model as reconstructed by Scholz, Calbert & Smith (2011).
+
+    Clause by clause, delegations challenge, compromise or capitulate in rounds
+    (:mod:`wcitsim.core.protocols.expected_utility`); the forecast, and the text, is the
+    capability × salience weighted median of the positions, snapped to an option.
+    Parameters (``protocol.params``): ``q``, ``t``, ``risk`` (once, every_round,
+    neutral), ``compromise_rule`` (ratio, half), ``max_rounds``, ``tolerance``.
+    """
+
+    name = "expected_utility"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    negotiates = False
+    final_policy = None
+    reference = False
+
+    @staticmethod
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        params = _params(world, eu_model.DEFAULTS)
+        c = world.capability / world.capability.sum()
+
+        def forecast(position, salience):
+            w = c[:, None] * salience
+            median = eu_model.weighted_median(position.swapaxes(-1, -2), w.swapaxes(-1, -2))
+            return world.agenda.snap(median)
+
+        def step(position, salience, risk):
+            x = position.swapaxes(-1, -2)  # R × K × N
+            s = (salience / salience.max(axis=(-2, -1), keepdims=True)).swapaxes(-1, -2)
+            cc = np.broadcast_to(c, x.shape)
+            if risk is None:
+                risk = np.ones_like(x)
+                if params["risk"] != "neutral":
+                    risk = eu_model.risk_exponents(eu_model.expected_utilities(x, cc, s, risk, params))
+            new, eu = eu_model.challenge_round(x, cc, s, risk, params)
+            if params["risk"] == "every_round":
+                risk = eu_model.risk_exponents(eu)
+            return np.clip(new, 0.0, 1.0).swapaxes(-1, -2).copy(), risk
+
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))
+
+
+@PROTOCOLS.register("exchange")
+class Exchange:
+    """Stokman's exchange model, equal-gain variant (Stokman & Van Oosten 1994; Dijkstra et al. 2008).
+
+    Pairs of delegations trade positions on clauses they weigh unequally
+    (:mod:`wcitsim.core.protocols.exchange`); the text is the capability × salience
+    weighted mean of the positions after the exchanges, snapped to an option.
+    Parameters (``protocol.params``): ``max_rounds``, ``min_gain``.
+    """
+
+    name = "exchange"
+    classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    negotiates = False
+    final_policy = None
+    reference = False
+
+    @staticmethod
+    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+        params = _params(world, exchange_model.DEFAULTS)
+        c = world.capability
+
+        def forecast(position, salience):
+            w = c[:, None] * salience
+            return world.agenda.snap((w * position).sum(axis=-2) / w.sum(axis=-2))
+
+        def step(position, salience, state):
+            new = np.empty_like(position)
+            for r in range(position.shape[0]):
+                new[r], _ = exchange_model.exchange_round(position[r], c, salience[r], params["min_gain"])
+            return new, state
+
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))

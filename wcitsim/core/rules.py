@@ -1,0 +1,122 @@
+"""Voting and signing rules at the deadline: pure functions over arrays.
+
+Shapes: positions and saliences ``(..., N, K)``; texts ``(..., K)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wcitsim.core.utility import normalized, sign_probability, utility_gain
+
+__all__ = [
+    "clause_votes",
+    "delegation_votes",
+    "group_share",
+    "objections",
+    "probabilities_from_gain",
+    "settle_text",
+    "signing_probabilities",
+    "tally",
+]
+
+
+def objections(draft, status_quo, position, salience, exponent: float, threshold: float) -> np.ndarray:
+    """Which delegations object to each clause of the draft: (..., N, K) booleans.
+
+    A delegation objects when the draft's option leaves it worse off than the 1988
+    text on that clause by more than ``threshold`` (normalised salience × distance).
+    """
+    s = normalized(salience)
+    loss = s * (
+        np.abs(draft[..., None, :] - position) ** exponent - np.abs(status_quo - position) ** exponent
+    )
+    return loss > threshold
+
+
+def delegation_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
+    """Each delegation's vote on each clause, draft option against the 1988 option: (..., N, K) of 1, −1, 0.
+
+    A delegation votes yes (1) when the draft option is nearer its position than the
+    1988 option by more than ``band``, no (−1) in the opposite case, and abstains (0) otherwise.
+    """
+    d_draft = np.abs(draft[..., None, :] - position) ** exponent
+    d_sq = np.abs(status_quo - position) ** exponent
+    return (d_draft < d_sq - band).astype(np.int8) - (d_sq < d_draft - band).astype(np.int8)
+
+
+def tally(votes: np.ndarray) -> np.ndarray:
+    """Counts of yes, no and abstain on each clause from votes (..., N, K): (..., K, 3)."""
+    yes, no = (votes == 1).sum(axis=-2), (votes == -1).sum(axis=-2)
+    return np.stack([yes, no, votes.shape[-2] - yes - no], axis=-1)
+
+
+def clause_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
+    """Votes on each clause, draft option against the 1988 option: (..., K, 3) counts of yes, no, abstain."""
+    return tally(delegation_votes(draft, status_quo, position, exponent, band))
+
+
+def settle_text(draft, status_quo, position, salience, voting, exponent: float, votes=None):
+    """Apply the deadline rule: clauses with consensus stand, the others go to a vote (or fall).
+
+    Returns ``(final, contested, tallies)``: the final text (..., K), which clauses
+    lacked consensus (..., K), and the vote counts (..., K, 3) (zero where no vote).
+    ``votes`` (..., N, K of 1, −1, 0) replaces the votes the positions imply, as when
+    students cast their delegations' votes.
+    """
+    changed = draft != status_quo
+    objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
+    contested = changed & (objecting.mean(axis=-2) > 1.0 - voting.consensus_share)
+    if votes is None:
+        tallies = clause_votes(draft, status_quo, position, exponent, voting.abstain_band)
+    else:
+        tallies = tally(votes)
+    yes, no = tallies[..., 0], tallies[..., 1]
+    if voting.rule == "majority":
+        passed = yes > no
+    elif voting.rule == "supermajority":
+        passed = yes >= voting.supermajority * np.maximum(yes + no, 1)
+    else:  # consensus: a clause without consensus falls back to the 1988 text
+        passed = np.zeros_like(contested)
+    final = np.where(contested & ~passed, status_quo, draft)
+    tallies = np.where(contested[..., None] & (voting.rule != "consensus"), tallies, 0)
+    return final, contested, tallies
+
+
+def group_share(probability: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """Each delegation's group's mean probability of signing. ``membership`` is G × N (rows sum to 1 over members)."""
+    by_group = probability @ membership.T  # (..., G)
+    return by_group @ (membership > 0)  # back to (..., N)
+
+
+def signing_probabilities(
+    final, status_quo, position, salience, membership, signing, rounds: int = 2, fixed=None
+):
+    """Probability that each delegation signs the final text rather than stay under the 1988 rules.
+
+    Returns ``(gain, probability)``: utility gain over 1988 (..., N) and P(sign).
+    Group conformity is solved by ``rounds`` fixed-point steps from the
+    probabilities without conformity; ``fixed`` as in :func:`probabilities_from_gain`.
+    """
+    gain = utility_gain(final[..., None, :], status_quo, position, normalized(salience), signing.exponent)
+    return gain, probabilities_from_gain(gain, membership, signing, rounds, fixed)
+
+
+def probabilities_from_gain(gain, membership, signing, rounds: int = 2, fixed=None) -> np.ndarray:
+    """P(sign) from utility gains, with group conformity solved by ``rounds`` fixed-point steps.
+
+    ``fixed`` is ``(mask, decided)``: delegations whose decision is already taken
+    (1 signs, 0 does not), which their groups conform to.
+    """
+    shift = signing.shift
+
+    def settled(prob):
+        return prob if fixed is None else np.where(fixed[0], fixed[1], prob)
+
+    prob = settled(sign_probability(gain, 0.5, 0.0, signing.intercept, shift, signing.temperature))
+    for _ in range(rounds):
+        share = group_share(prob, membership)
+        prob = settled(
+            sign_probability(gain, share, signing.conformity, signing.intercept, shift, signing.temperature)
+        )
+    return prob

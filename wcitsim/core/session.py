@@ -1,0 +1,113 @@
+"""One session's kernels: pure functions over arrays, called by every face of the conference.
+
+Shapes: positions, saliences and interests ``(..., N, K)`` (leading axes are
+replications), drafts ``(..., K)``. The vectorised :class:`~wcitsim.core.conference.Conference`
+calls them on whole stacks of replications; the per-agent reference model calls
+the same functions on one delegation's row, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
+from wcitsim.core.rules import probabilities_from_gain
+from wcitsim.core.utility import utility, utility_gain
+from wcitsim.registry import CHAIR_POLICIES
+
+__all__ = [
+    "SQRT12",
+    "chair_draft",
+    "concede",
+    "field_measures",
+    "interact",
+    "lobby",
+    "pressure",
+    "projected_probabilities",
+    "session_step",
+    "shock",
+    "yielding",
+]
+
+#: A uniform [0, 1) draw u gives a shock sd · √12 · (u − ½) with standard deviation sd.
+SQRT12 = float(np.sqrt(12.0))
+
+
+def interact(world, position: np.ndarray) -> np.ndarray:
+    """Caucus and influence: p ← p + M p − diag(M 1) p = T p, for every replication in one matrix product."""
+    return np.matmul(world.transition, position)
+
+
+def yielding(salience: np.ndarray) -> np.ndarray:
+    """How readily a delegation concedes on each clause: 1 − salience / its highest salience."""
+    return 1.0 - salience / salience.max(axis=-1, keepdims=True)
+
+
+def pressure(protocol, session: int, sessions: int) -> float:
+    """The concession rate in session ``session`` (1-based) of ``sessions``: it rises toward the deadline."""
+    return protocol.concession * (session / sessions) ** protocol.deadline_exponent
+
+
+def concede(position, yield_weight, draft, rate: float) -> np.ndarray:
+    """Move toward the draft on the clauses a delegation cares least about: p + rate · yielding · (draft − p)."""
+    return position + rate * yield_weight * (draft - position)
+
+
+def lobby(position, target, pull) -> np.ndarray:
+    """A stakeholder pulls positions toward its own on the clauses it lobbies (``target`` finite), in place.
+
+    ``pull`` is the strength on each delegation, broadcasting against ``position[..., 0]``.
+    """
+    lobbied = np.isfinite(target)
+    position[..., lobbied] += pull[..., None] * (target[lobbied] - position[..., lobbied])
+    return position
+
+
+def shock(position, uniform, noise: float) -> np.ndarray:
+    """A uniform shock with standard deviation ``noise`` from draws in [0, 1), then clipped to [0, 1], in place."""
+    position += (noise * SQRT12) * (uniform - 0.5)
+    return np.clip(position, 0.0, 1.0, out=position)
+
+
+def session_step(world, position, yield_weight, draft, uniform, t: int) -> np.ndarray:
+    """One session's moves after the chair has drafted (``t`` counts from 0); returns the new positions.
+
+    Caucus and influence, then concessions toward the draft on low-salience
+    clauses (rising toward the deadline), stakeholders' lobbying, and shocks.
+    """
+    proto = world.scenario.protocol
+    position = interact(world, position)
+    position = concede(position, yield_weight, draft[..., None, :], pressure(proto, t + 1, world.sessions))
+    for target, pull in zip(world.stakeholder_position, world.stakeholder_pull, strict=True):
+        lobby(position, target, pull)
+    return shock(position, uniform, proto.session_noise)
+
+
+def chair_draft(world, position, salience, interest, policy: str | None = None) -> np.ndarray:
+    """The chair's draft for the current field, (..., K) (``policy`` overrides the scenario's)."""
+    host = None if world.host is None else position[..., world.host, :]
+    draft = CHAIR_POLICIES[policy or world.scenario.chair.policy]
+    weight = world.capability if policy else world.chair_weight
+    context = world.draft_context(host, world.signing_view(interest, position))
+    return draft(position, salience, weight, context)
+
+
+def projected_probabilities(world, draft, interest, position, salience_norm, sq_utility) -> np.ndarray:
+    """P(sign) of each delegation if ``draft`` were the final text.
+
+    ``sq_utility`` is each delegation's utility of the 1988 text when it does not
+    change between sessions (no persuasion), else None.
+    """
+    a = world.signing.exponent
+    if sq_utility is None:
+        view = world.signing_view(interest, position)
+        gain = utility_gain(draft[..., None, :], world.agenda.status_quo, view, salience_norm, a)
+    else:
+        gain = utility(draft[..., None, :], interest, salience_norm, a) - sq_utility
+    return probabilities_from_gain(gain, world.membership, world.signing)
+
+
+def field_measures(world, position, salience_norm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The field's shape: Esteban–Ray polarization, bimodality and group cohesion of the main axis, each (...)."""
+    x = main_axis(position, salience_norm)
+    return esteban_ray(x), bimodality(x), cohesion(x, world.membership)

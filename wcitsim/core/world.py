@@ -1,0 +1,324 @@
+"""The world of a run: everything a scenario and the data fix before any random draw.
+
+:func:`build_world` turns a validated :class:`~wcitsim.io.scenario.Scenario` and the
+:class:`~wcitsim.data.Dataset` into arrays shared by both engines: who is seated,
+their groups, seeded positions and saliences, capabilities, the caucus-and-influence
+matrix, stakeholders; and the per-replication random streams (:class:`Streams`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wcitsim.core.agenda import AgendaArrays
+from wcitsim.core.drafting import DraftContext
+from wcitsim.core.seeding import SEEDERS
+from wcitsim.data import Dataset
+from wcitsim.errors import ScenarioError
+from wcitsim.io.scenario import Scenario
+
+__all__ = ["SigningParams", "Streams", "World", "build_world", "initial_state", "replication_seeds"]
+
+
+@dataclass(frozen=True)
+class SigningParams:
+    """The signing rule's parameters, with the per-state reservation shift as an array."""
+
+    conformity: float
+    intercept: float
+    temperature: float
+    exponent: float
+    shift: np.ndarray
+
+
+@dataclass(frozen=True)
+class Caucus:
+    """A group or bloc that pulls its members toward its capability-weighted mean."""
+
+    name: str
+    cohesion: float
+    members: np.ndarray  # indices
+    weights: np.ndarray  # capability shares, summing to 1
+
+
+@dataclass(frozen=True)
+class World:
+    """Arrays fixed by the scenario and the data (N seated delegations, K clauses)."""
+
+    scenario: Scenario
+    iso3: tuple[str, ...]
+    names: tuple[str, ...]
+    region: np.ndarray
+    group: np.ndarray
+    group_names: tuple[str, ...]
+    membership: np.ndarray  # G × N, rows sum to 1 over members
+    agenda: AgendaArrays
+    position: np.ndarray  # N × K, before noise
+    salience: np.ndarray  # N × K, before noise
+    capability: np.ndarray  # N
+    index: np.ndarray  # N, the covariate index
+    override_position: np.ndarray  # N × K, NaN where not overridden
+    override_salience: np.ndarray  # N × K, NaN where not overridden
+    caucuses: tuple[Caucus, ...]
+    allies: np.ndarray  # N × N influence weights (rows sum to 1, zero diagonal)
+    interaction: np.ndarray  # N × N: Σ cohesion·caucus + influence·allies
+    stakeholder_position: np.ndarray  # H × K, NaN where a stakeholder does not lobby
+    stakeholder_pull: np.ndarray  # H × N: strength × reach
+    signing: SigningParams
+    host: int | None
+    record: pd.Series  # decision per seated state
+
+    @property
+    def n(self) -> int:
+        return len(self.iso3)
+
+    @property
+    def sessions(self) -> int:
+        return self.scenario.run.sessions
+
+    @functools.cached_property
+    def transition(self) -> np.ndarray:
+        """T = I + M − diag(M 1): one session of caucus and influence is p ← T p."""
+        m = self.interaction
+        return np.eye(self.n) + m - np.diag(m.sum(axis=1))
+
+    @property
+    def chair_weight(self) -> np.ndarray:
+        """Whose voice the chair weighs: capability, or each state equally."""
+        return self.capability if self.scenario.chair.weights == "capability" else np.ones(self.n)
+
+    def signing_view(self, interest: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """The positions a capital judges the text by: its interests, moved by ``persuasion`` toward the table."""
+        w = self.scenario.signing.persuasion
+        return interest if w == 0 else (1 - w) * interest + w * position
+
+    def draft_context(self, host_position: np.ndarray | None, view: np.ndarray | None = None) -> DraftContext:
+        """The drafting policy's context, given the host's current position and the capitals' view."""
+        return DraftContext(
+            agenda=self.agenda,
+            host_position=host_position,
+            host_bias=self.scenario.chair.host_bias,
+            signing=self.signing,
+            view=view,
+            membership=self.membership,
+        )
+
+
+def _seated(scenario: Scenario, states: pd.DataFrame) -> pd.DataFrame:
+    src = scenario.source
+    for key, codes in (
+        ("seating.include", scenario.seating.include),
+        ("seating.exclude", scenario.seating.exclude),
+    ):
+        for i, iso in enumerate(codes):
+            if iso not in states.index:
+                raise ScenarioError(
+                    f"{src}: {key}[{i}]: {iso!r} is not an ITU Member State; expected an ISO3 code"
+                )
+    chosen = states if scenario.seating.mode == "all" else states.loc[list(scenario.seating.include)]
+    chosen = chosen.drop(index=[i for i in scenario.seating.exclude if i in chosen.index])
+    if chosen.empty:
+        raise ScenarioError(f"{src}: seating: no state is seated; expected at least one")
+    return chosen
+
+
+def _caucuses(scenario, states, group, capability) -> tuple[Caucus, ...]:
+    cohesion = scenario.groups.cohesion
+    default = cohesion.get("default", 0.0)
+    out = []
+    for name in sorted(set(group)):
+        members = np.flatnonzero(group == name)
+        out.append(
+            Caucus(
+                name, cohesion.get(name, default), members, capability[members] / capability[members].sum()
+            )
+        )
+    for bloc in scenario.groups.blocs:
+        if bloc not in states:
+            raise ScenarioError(
+                f"{scenario.source}: groups.blocs: {bloc!r} is not a column of states.csv; expected e.g. 'eu'"
+            )
+        members = np.flatnonzero((states[bloc] == 1).to_numpy())
+        if len(members):
+            out.append(
+                Caucus(
+                    bloc,
+                    cohesion.get(bloc, default),
+                    members,
+                    capability[members] / capability[members].sum(),
+                )
+            )
+    return tuple(c for c in out if c.cohesion > 0)
+
+
+def _allies(index: np.ndarray, capability: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Influence weights: w_ij ∝ c_j · exp(−|x_i − x_j| / h), j ≠ i, rows summing to 1."""
+    w = capability[None, :] * np.exp(-np.abs(index[:, None] - index[None, :]) / bandwidth)
+    np.fill_diagonal(w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
+def _interaction(n: int, caucuses, allies: np.ndarray, influence: float) -> np.ndarray:
+    m = influence * allies
+    for caucus in caucuses:
+        m[np.ix_(caucus.members, caucus.members)] += caucus.cohesion * caucus.weights[None, :]
+    total = m.sum(axis=1, keepdims=True)
+    return np.where(total > 1.0, m / np.maximum(total, 1e-300), m)  # never pull past the targets
+
+
+def _overrides(scenario, iso3, agenda, field: str) -> np.ndarray:
+    out = np.full((len(iso3), agenda.k), np.nan)
+    rows = {iso: i for i, iso in enumerate(iso3)}
+    for iso, override in scenario.overrides.items():
+        if iso not in rows:
+            raise ScenarioError(
+                f"{scenario.source}: overrides.{iso}: not a seated Member State; expected a seated ISO3 code"
+            )
+        for clause, value in getattr(override, field).items():
+            if clause in agenda.ids:
+                out[rows[iso], agenda.ids.index(clause)] = value
+    return out
+
+
+def _stakeholders(scenario, states, agenda, n):
+    positions, pulls = [], []
+    for i, st in enumerate(scenario.stakeholders):
+        pos = np.full(agenda.k, np.nan)
+        for clause, value in st.position.items():
+            if clause in agenda.ids:
+                pos[agenda.ids.index(clause)] = value
+        if st.reach == "uniform":
+            reach = np.ones(n)
+        elif st.reach in states and pd.api.types.is_numeric_dtype(states[st.reach]):
+            values = states[st.reach].to_numpy(dtype=float)
+            lo, hi = np.nanmin(values), np.nanmax(values)
+            reach = np.nan_to_num((values - lo) / (hi - lo) if hi > lo else np.ones(n), nan=0.0)
+        else:
+            raise ScenarioError(
+                f"{scenario.source}: stakeholders[{i}].reach: {st.reach!r}; expected 'uniform' or a numeric states.csv column"
+            )
+        positions.append(pos)
+        pulls.append(st.strength * reach)
+    return np.array(positions).reshape(-1, agenda.k), np.array(pulls).reshape(-1, n)
+
+
+def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
+    """Covariates named by the seeder must be numeric columns of states.csv; the host a Member State."""
+    numeric = [c for c in states.columns if pd.api.types.is_numeric_dtype(states[c])]
+    src = scenario.source
+    for key, names in (
+        ("seeder.covariate_weights", list(scenario.seeder.covariate_weights)),
+        ("seeder.log_covariates", list(scenario.seeder.log_covariates)),
+    ):
+        for name in names:
+            if name not in numeric:
+                raise ScenarioError(
+                    f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
+                )
+    if scenario.chair.host not in states.index:
+        raise ScenarioError(
+            f"{src}: chair.host: {scenario.chair.host!r} is not an ITU Member State; expected an ISO3 code"
+        )
+
+
+def build_world(scenario: Scenario, data: Dataset) -> World:
+    """Seat the delegations and seed them from the data, as the scenario says."""
+    _check_columns(scenario, data.states)
+    states = _seated(scenario, data.states)
+    agenda = AgendaArrays.from_clauses(scenario.agenda.active)
+    base = Path(scenario.source).parent if scenario.source != "<dict>" else None
+    seed = SEEDERS[scenario.seeder.name](states, agenda, scenario, base)
+    iso3 = tuple(states.index)
+    names = sorted(set(seed.group))
+    membership = np.array([(seed.group == g) / (seed.group == g).sum() for g in names])
+    caucuses = _caucuses(scenario, states, seed.group, seed.capability)
+    allies = _allies(seed.index, seed.capability, scenario.protocol.influence_bandwidth)
+    shift = np.zeros(len(iso3))
+    for iso, value in scenario.signing.reservation_shift.items():
+        if iso not in iso3:
+            raise ScenarioError(
+                f"{scenario.source}: signing.reservation_shift.{iso}: not a seated state; expected a seated ISO3 code"
+            )
+        shift[iso3.index(iso)] = value
+    st_pos, st_pull = _stakeholders(scenario, states, agenda, len(iso3))
+    s = scenario.signing
+    return World(
+        scenario=scenario,
+        iso3=iso3,
+        names=tuple(states["name"]),
+        region=states["itu_region"].to_numpy(dtype=object),
+        group=seed.group,
+        group_names=tuple(names),
+        membership=membership,
+        agenda=agenda,
+        position=seed.position,
+        salience=seed.salience,
+        capability=seed.capability,
+        index=seed.index,
+        override_position=_overrides(scenario, iso3, agenda, "position"),
+        override_salience=_overrides(scenario, iso3, agenda, "salience"),
+        caucuses=caucuses,
+        allies=allies,
+        interaction=_interaction(len(iso3), caucuses, allies, scenario.protocol.influence),
+        stakeholder_position=st_pos,
+        stakeholder_pull=st_pull,
+        signing=SigningParams(s.conformity, s.intercept, s.temperature, s.exponent, shift),
+        host=iso3.index(scenario.chair.host) if scenario.chair.host in iso3 else None,
+        record=data.record["decision"].reindex(list(iso3)),
+    )
+
+
+class Streams:
+    """The random streams of a stack of replications: one numpy Generator per replication.
+
+    Every draw of a replication comes from its own generator, in the order the
+    model makes them (position noise, salience noise, one shock per session, the
+    signing draw), so a replication's result does not depend on which other
+    replications share its batch, nor on the engine: the reference engine draws
+    the same numbers from ``model.rng`` in the same order.
+    """
+
+    def __init__(self, seeds: list[int]) -> None:
+        self.seeds = list(seeds)
+        self.generators = [np.random.Generator(np.random.PCG64(seed)) for seed in self.seeds]
+
+    def __len__(self) -> int:
+        return len(self.generators)
+
+    def normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Standard normal draws, one block of ``shape`` per replication."""
+        out = np.empty((len(self.generators), *shape))
+        for row, generator in zip(out, self.generators, strict=True):
+            generator.standard_normal(out=row)
+        return out
+
+    def uniform(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Uniform [0, 1) draws, one block of ``shape`` per replication."""
+        out = np.empty((len(self.generators), *shape))
+        for row, generator in zip(out, self.generators, strict=True):
+            generator.random(out=row)
+        return out
+
+
+def replication_seeds(root: int, replications: int) -> list[int]:
+    """Integer seeds of the replications: children of ``SeedSequence(root)``."""
+    children = np.random.SeedSequence(root).spawn(replications)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def initial_state(
+    world: World, position_noise: np.ndarray, salience_noise: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and saliences after a replication's noise (standard normal, (..., N, K)) and the overrides."""
+    cfg = world.scenario.seeder
+    position = np.clip(world.position + cfg.position_noise * position_noise, 0.0, 1.0)
+    salience = world.salience * np.exp(cfg.salience_noise * salience_noise - 0.5 * cfg.salience_noise**2)
+    position = np.where(np.isnan(world.override_position), position, world.override_position)
+    salience = np.where(np.isnan(world.override_salience), salience, world.override_salience)
+    return position, salience

@@ -1,0 +1,1 @@
+"""The Mesa face of the conference."""

@@ -1,0 +1,140 @@
+"""The reference engine: the conference as a Mesa model, one replication, per-agent behaviour.
+
+:class:`WcitModel` reads like the design: each session the chair drafts, every
+delegation negotiates (caucus, allies, concessions, lobbyists, shocks), and a
+``DataCollector`` records the session; at the deadline the chair settles the
+text and each delegation decides whether to sign. It draws the same random
+numbers as the vectorised engine (:mod:`wcitsim.core.conference`), in the same order, and
+gives the same results for the same seed.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from wcitsim.core.conference import Outcome
+from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
+from wcitsim.core.utility import normalized
+from wcitsim.core.world import World, initial_state
+from wcitsim.model.reference_agents import Chair, Delegation, Stakeholder
+
+__all__ = ["WcitModel", "run_reference"]
+
+
+class WcitModel(mesa.Model):
+    """WCIT-12 on Mesa: delegations, a chair and stakeholders negotiating one text.
+
+    Args:
+        world: the seated, seeded delegations (:func:`wcitsim.core.world.build_world`).
+        rng: the replication's seed; every random draw comes from ``self.rng``.
+        negotiate: hold sessions and votes (False: the one-shot compromise protocol).
+    """
+
+    def __init__(self, world: World, rng: int | None = None, negotiate: bool = True) -> None:
+        super().__init__(rng=rng)
+        self.world = world
+        self.negotiates = negotiate
+        n, k = world.n, world.agenda.k
+        self.position, self.salience = initial_state(
+            world, self.rng.standard_normal((n, k)), self.rng.standard_normal((n, k))
+        )
+        self.interest = self.position.copy()
+        self.session = 0
+        self.draft = world.agenda.status_quo.copy()
+        self.chair = Chair(self, world.scenario.chair.policy)
+        for i in range(n):
+            Delegation(self, i)
+        self.delegations = self.agents_by_type[Delegation]
+        self.stakeholders = [
+            Stakeholder(self, st.name, pos, pull)
+            for st, pos, pull in zip(
+                world.scenario.stakeholders, world.stakeholder_position, world.stakeholder_pull, strict=True
+            )
+        ]
+        self.projected = np.nan
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "session": "session",
+                "draft": lambda m: m.draft.copy(),
+                "projected": "projected",
+                "polarization": lambda m: float(esteban_ray(m.main_axis())),
+                "bimodality": lambda m: float(bimodality(m.main_axis())),
+                "cohesion": lambda m: float(cohesion(m.main_axis(), m.world.membership)),
+            }
+        )
+        self.datacollector.collect(self)
+
+    def main_axis(self) -> np.ndarray:
+        """Each delegation's salience-weighted mean position."""
+        return main_axis(self.position, normalized(self.salience))
+
+    def step(self) -> None:
+        """One session: the chair drafts, delegations negotiate, the session is recorded."""
+        self.session += 1
+        self.draft = self.chair.draft_text()
+        self.projected = float(self.signing_probabilities(self.draft).sum())
+        shocks = self.rng.random((self.world.n, self.world.agenda.k))
+        self.delegations.do("negotiate", self.position.copy(), self.draft, shocks)
+        self.datacollector.collect(self)
+
+    def signing_probabilities(self, text: np.ndarray) -> np.ndarray:
+        """Each delegation's probability of signing ``text``, leaning toward its group."""
+        conformity = self.world.signing.conformity
+        gains = {d: d.judge(text) for d in self.delegations}
+        lean = {d: d.lean(g, 0.5, 0.0) for d, g in gains.items()}
+        groups = self.delegations.groupby("group")
+        for _ in range(2):
+            share = {name: np.mean([lean[d] for d in members]) for name, members in groups}
+            lean = {d: d.lean(gains[d], share[d.group], conformity) for d in self.delegations}
+        return np.array([lean[d] for d in sorted(self.delegations, key=lambda d: d.index)])
+
+    def finish(self, policy: str | None = None) -> Outcome:
+        """The deadline: settle the text, decide signatures, and return the outcome (one replication)."""
+        draft = self.chair.draft_text(policy)
+        ordered = sorted(self.delegations, key=lambda d: d.index)
+        if self.negotiates:
+            text, contested, tallies = self.chair.settle(draft, ordered)
+        else:
+            text, contested, tallies = (
+                draft,
+                np.zeros(len(draft), dtype=bool),
+                np.zeros((len(draft), 3), dtype=int),
+            )
+        probability = self.signing_probabilities(text)
+        signed = self.rng.random(self.world.n) < probability
+        for d in ordered:
+            d.probability, d.signed = probability[d.index], bool(signed[d.index])
+        gains = np.array([d.judge(text) for d in ordered])
+        frame = self.datacollector.get_model_vars_dataframe()
+        sessions = frame.iloc[1:]
+        return Outcome(
+            text=text[None],
+            drafts=np.array(list(sessions["draft"])).reshape(1, len(sessions), self.world.agenda.k),
+            contested=contested[None],
+            tallies=tallies[None],
+            position=self.position[None].copy(),
+            gain=gains[None],
+            probability=probability[None],
+            signed=signed[None],
+            polarization=frame["polarization"].to_numpy()[None],
+            bimodality=frame["bimodality"].to_numpy()[None],
+            cohesion=frame["cohesion"].to_numpy()[None],
+            projected=sessions["projected"].to_numpy(dtype=float)[None],
+            interest=self.interest[None].copy(),
+            salience=self.salience[None].copy(),
+        )
+
+
+def run_reference(
+    world: World, seeds: list[int], negotiate: bool = True, policy: str | None = None
+) -> Outcome:
+    """Run one :class:`WcitModel` per seed and stack their outcomes like the vectorised engine's."""
+    outcomes = []
+    for seed in seeds:
+        model = WcitModel(world, rng=seed, negotiate=negotiate)
+        for _ in range(world.sessions if negotiate else 0):
+            model.step()
+        outcomes.append(model.finish(policy))
+    fields = Outcome.__dataclass_fields__
+    return Outcome(**{name: np.concatenate([getattr(o, name) for o in outcomes]) for name in fields})

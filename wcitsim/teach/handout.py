@@ -1,0 +1,154 @@
+"""The debrief handout: one self-contained HTML page (and a PDF where a converter is installed).
+
+It holds the session's figures, the comparison with history and two
+counterfactuals chosen by the teacher, and the game-theory panel, so students
+can take it home. The teaching page's "debrief" button calls :func:`write_handout`;
+``wcitsim handout`` does the same from the command line.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from wcitsim.experiments.runner import RunResult
+from wcitsim.teach import gametheory as gt
+
+__all__ = ["handout_html", "write_handout"]
+
+
+def _png(draw) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    draw(ax)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _figures(result: RunResult) -> list[tuple[str, str]]:
+    from wcitsim.plotting import plot_polarization, plot_sign_map, plot_text_by_session
+
+    o, w = result.outcome, result.world
+    out = []
+    if o.drafts.shape[1]:
+        out.append(
+            (
+                "The chair's draft, session by session",
+                _png(lambda ax: plot_text_by_session(o.drafts, list(w.agenda.ids), w.agenda.final_acts, ax)),
+            )
+        )
+    out.append(
+        (
+            "Polarization: did the field become two camps?",
+            _png(lambda ax: plot_polarization(o.polarization, o.bimodality, ax)),
+        )
+    )
+    out.append(
+        ("Who signs in the model, beside the record", _png(lambda ax: plot_sign_map(result.countries(), ax)))
+    )
+    return out
+
+
+def _row(name: str, s: dict) -> str:
+    split = s["split"]
+    return (
+        f"<tr><td>{html.escape(name)}</td><td>{split['known_states']['signed_mean']:.1f}</td>"
+        f"<td>{split['eligible']['signed_mean']:.0f} / {split['eligible']['eligible'] - split['eligible']['signed_mean']:.0f}</td>"
+        f"<td>{s['countries']['accuracy']:.2f}</td><td>{s['text']['matches_mean']:.1f} of {s['text']['comparable']}</td></tr>"
+    )
+
+
+def handout_html(
+    result: RunResult, counterfactuals: list[RunResult], title: str = "WCIT-12 in class: debrief"
+) -> str:
+    """The handout as one HTML string with the figures embedded."""
+    s = result.summary()
+    w = result.world
+    rows = [_row(f"{result.scenario.meta.title or result.scenario.meta.name} (this session)", s)]
+    rows += [_row(c.scenario.meta.title or c.scenario.meta.name, c.summary()) for c in counterfactuals]
+    clauses = "".join(
+        f"<tr><td>{html.escape(c['id'])}</td><td>{html.escape(c['modal_label'])}</td>"
+        f"<td>{html.escape(c['final_acts_label'] or '—')}</td><td>{'yes' if c['modal'] == c['final_acts'] else 'no'}</td></tr>"
+        for c in s["text"]["clauses"]
+    )
+    seats = np.array([int((w.group == g).sum()) for g in w.group_names])
+    power = gt.shapley_shubik(seats, seats.sum() / 2 + 0.5)
+    power_rows = "".join(
+        f"<tr><td>{html.escape(g)}</td><td>{n}</td><td>{p:.3f}</td></tr>"
+        for g, n, p in zip(w.group_names, seats, power, strict=True)
+    )
+    figures = "".join(
+        f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='{src}'/>" for t, src in _figures(result)
+    )
+    split = s["split"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #999;padding:.2em .6em}}img{{max-width:100%}}</style>
+</head><body>
+<h1>{html.escape(title)}</h1>
+<p>On 14 December 2012, 89 of the 144 states with signing rights signed the revised International
+Telecommunication Regulations and 55 did not. This handout compares the class's conference with that
+record and with two other ways it could have gone.</p>
+<h2>The split</h2>
+<p>In this session, {split["known_states"]["signed_mean"]:.1f} of the {split["known_states"]["n"]} states whose decision is known
+signed ({split["known_states"]["record_signed"]} did in reality); of the 144 eligible, about {split["eligible"]["signed_mean"]:.0f} signed (89 did).</p>
+<table><tr><th>scenario</th><th>signatories among the known states (52)</th><th>split of the 144 eligible (89 / 55)</th>
+<th>per-country accuracy</th><th>text as in the Final Acts</th></tr>{"".join(rows)}</table>
+<h2>The text, clause by clause</h2>
+<table><tr><th>clause</th><th>this session</th><th>Final Acts</th><th>same?</th></tr>{clauses}</table>
+<h2>Who held the votes</h2>
+<table><tr><th>regional group</th><th>seats</th><th>Shapley–Shubik power</th></tr>{power_rows}</table>
+<p>{html.escape(gt.EXPLANATIONS["voting_power"])}</p>
+{figures}
+<h2>Questions to take home</h2>
+<ol><li>Which clause cost the most signatures, and who could have given way on it?</li>
+<li>Why did the counterfactuals move the split the way they did?</li>
+<li>Was a text both camps would sign available? What kept the conference from finding it?</li></ol>
+<p><small>wcitsim {html.escape(s["version"])}, scenario digest {html.escape(s["scenario"]["digest"])}, seed {s["seed"]},
+{s["replications"]} replications. The model explains the record only in part: see docs/validation.md.</small></p>
+</body></html>
+"""
+
+
+def write_handout(result: RunResult, counterfactuals: list[RunResult], out: Path) -> dict[str, Path]:
+    """Write ``out`` (.html) and, where a converter is installed (wkhtmltopdf or chromium), the PDF beside it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(handout_html(result, counterfactuals), encoding="utf-8")
+    tmp.replace(out)
+    written = {"html": out}
+    pdf = out.with_suffix(".pdf")
+    for command in (
+        ["wkhtmltopdf", "--quiet", str(out), str(pdf)],
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--print-to-pdf={pdf}",
+            out.resolve().as_uri(),
+        ],
+    ):
+        if shutil.which(command[0]):
+            try:
+                subprocess.run(command, capture_output=True, timeout=120, check=True)
+                written["pdf"] = pdf
+                break
+            except (subprocess.SubprocessError, OSError):
+                continue
+    return written

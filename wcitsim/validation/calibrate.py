@@ -1,0 +1,258 @@
+"""Calibration of a scenario's global coefficients on the decisions of chosen states (CMA-ES).
+
+Only global coefficients are fitted (at most a dozen: the seeder's blend, the
+covariate weights, the signing rule, the concession rate); never a number per
+country. The loss is the mean log-loss of P(sign) over the training states plus
+``text_weight`` × the share of clauses whose final text misses the Final Acts
+(the text is one fact about the conference, not about any state), with common
+random numbers (the same replication seeds for every candidate), so the
+objective is smooth enough for CMA-ES (Hansen's ``cma`` package).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wcitsim._version import __version__
+from wcitsim.core.world import build_world, replication_seeds
+from wcitsim.data import Dataset
+from wcitsim.errors import ScenarioError
+from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.scenario import Scenario
+from wcitsim.metrics import brier, log_loss
+
+__all__ = ["DEFAULT_PARAMETERS", "Calibration", "Parameter", "calibrate", "scenario_loss", "write_calibrated"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A global coefficient to fit: a dotted scenario key and its bounds (searched on a log scale if ``log``)."""
+
+    path: str
+    lo: float
+    hi: float
+    log: bool = False
+
+    def to_unit(self, value: float) -> float:
+        if self.log:
+            return (math.log(value) - math.log(self.lo)) / (math.log(self.hi) - math.log(self.lo))
+        return (value - self.lo) / (self.hi - self.lo)
+
+    def from_unit(self, u: float) -> float:
+        u = min(max(u, 0.0), 1.0)
+        if self.log:
+            return math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo)))
+        return self.lo + u * (self.hi - self.lo)
+
+
+#: The coefficients fitted by default. The UNGA ideal point's weight stays 1: it sets the index's scale.
+DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("seeder.anchor_weight", 0.0, 1.0),
+    Parameter("seeder.covariate_slope", 0.5, 12.0, log=True),
+    Parameter("seeder.covariate_weights.fh_total_score", -2.0, 3.0),
+    Parameter("seeder.covariate_weights.internet_users_pct_2012", -2.0, 3.0),
+    Parameter("seeder.covariate_weights.gdp_pc_ppp_2012", -2.0, 3.0),
+    Parameter("seeder.covariate_weights.foc_2012", -2.0, 3.0),
+    Parameter("signing.intercept", -1.0, 1.0),
+    Parameter("signing.temperature", 0.02, 1.0, log=True),
+    Parameter("signing.conformity", 0.0, 3.0),
+    Parameter("protocol.concession", 0.0, 1.0),
+)
+
+
+def _with(scenario: Scenario, parameters: Sequence[Parameter], values: Sequence[float]) -> Scenario:
+    return scenario.replace(**{p.path: float(v) for p, v in zip(parameters, values, strict=True)})
+
+
+def _current(scenario: Scenario, parameter: Parameter) -> float:
+    node = scenario.raw
+    for key in parameter.path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return float("nan")
+        node = node[key]
+    return float(node)
+
+
+TEXT_WEIGHT = 1.0
+
+
+def scenario_loss(
+    scenario: Scenario,
+    data: Dataset,
+    states: Sequence[str],
+    replications: int,
+    seed: int,
+    metric: str = "log_loss",
+    text_weight: float = TEXT_WEIGHT,
+) -> float:
+    """Mean log-loss (or Brier score) of P(sign) over ``states`` + ``text_weight`` × the text's mismatch share."""
+    world = build_world(scenario, data)
+    outcome = run_outcome(world, replication_seeds(seed, replications))
+    probability = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
+    p = probability.loc[list(states)].to_numpy()
+    y = (data.record.loc[list(states), "decision"] == "signed").to_numpy()
+    score = log_loss(p, y) if metric == "log_loss" else brier(p, y)
+    final = world.agenda.final_acts
+    comparable = np.isfinite(final)
+    if text_weight and comparable.any():
+        score += text_weight * float(np.mean(outcome.text[:, comparable] != final[comparable]))
+    return score
+
+
+@dataclass
+class Calibration:
+    """The result of a calibration: the fitted scenario and how it was found."""
+
+    scenario: Scenario
+    parameters: tuple[Parameter, ...]
+    values: dict[str, float]
+    start: dict[str, float]
+    loss_start: float
+    loss: float
+    evaluations: int
+    states: list[str]
+    replications: int
+    seed: int
+    seconds: float
+    history: list[float] = field(default_factory=list)
+
+
+def calibrate(
+    scenario: Scenario,
+    data: Dataset,
+    states: Sequence[str],
+    *,
+    budget: int = 300,
+    replications: int = 16,
+    seed: int = 0,
+    parameters: Sequence[Parameter] = DEFAULT_PARAMETERS,
+    start: str = "midpoint",
+    text_weight: float = TEXT_WEIGHT,
+) -> Calibration:
+    """Fit ``parameters`` to the decisions of ``states`` with CMA-ES and return the fitted scenario.
+
+    ``start`` is ``"midpoint"`` (the middle of every range: nothing learnt from
+    any state, the choice for nested cross-validation) or ``"scenario"`` (the
+    scenario's own values).
+    """
+    import cma
+
+    parameters = tuple(parameters)
+    seated = set(build_world(scenario, data).iso3)
+    states = [s for s in states if s in seated and data.record.at[s, "decision"] in ("signed", "not_signed")]
+    if not states:
+        raise ScenarioError(
+            f"{scenario.source}: calibration needs seated states whose decision is known; none given"
+        )
+    if start == "scenario":
+        x0 = [
+            p.to_unit(_current(scenario, p)) if math.isfinite(_current(scenario, p)) else 0.5
+            for p in parameters
+        ]
+        x0 = [min(max(x, 0.0), 1.0) for x in x0]
+    else:
+        x0 = [0.5] * len(parameters)
+    begin = time.perf_counter()
+    history: list[float] = []
+
+    def loss(unit: Sequence[float]) -> float:
+        values = [p.from_unit(u) for p, u in zip(parameters, unit, strict=True)]
+        value = scenario_loss(
+            _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight
+        )
+        history.append(value)
+        return value
+
+    loss_start = loss(x0)
+    options = {
+        "bounds": [[0.0] * len(parameters), [1.0] * len(parameters)],
+        "maxfevals": max(budget - 1, 2),
+        "seed": seed + 1,
+        "verbose": -9,
+        "verb_log": 0,
+        "verb_disp": 0,
+    }
+    es = cma.CMAEvolutionStrategy(x0, 0.25, options)
+    es.optimize(loss)
+    best_unit = es.result.xbest if es.result.xbest is not None else x0
+    best_loss = es.result.fbest if es.result.xbest is not None else loss_start
+    if loss_start <= best_loss:
+        best_unit, best_loss = x0, loss_start
+    values = {p.path: p.from_unit(u) for p, u in zip(parameters, best_unit, strict=True)}
+    return Calibration(
+        scenario=_with(scenario, parameters, list(values.values())),
+        parameters=parameters,
+        values=values,
+        start={p.path: p.from_unit(u) for p, u in zip(parameters, x0, strict=True)},
+        loss_start=float(loss_start),
+        loss=float(best_loss),
+        evaluations=len(history),
+        states=list(states),
+        replications=replications,
+        seed=seed,
+        seconds=time.perf_counter() - begin,
+        history=history,
+    )
+
+
+def _toml_value(value: float) -> str:
+    return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}"
+
+
+def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -> Path:
+    """Write the calibrated scenario as a variant of ``base`` whose header records how it was produced."""
+    out = Path(out)
+    tables: dict[str, dict[str, float]] = {}
+    for path, value in result.values.items():
+        *table, key = path.split(".")
+        tables.setdefault(".".join(table), {})[key] = value
+    rel = Path(os.path.relpath(Path(base).resolve(), out.resolve().parent))
+    lines = [
+        f"# Calibrated by wcitsim {__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC:",
+        f"#   {command}",
+        f"# CMA-ES over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
+        f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
+        f"# on the {len(result.states)} states whose decision is known; loss (mean log-loss + share of clauses "
+        f"missing the Final Acts) {result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
+        "# These values are fitted in sample: `wcitsim validate` reports out-of-sample scores",
+        "# from nested cross-validation (calibration inside each training fold).",
+        f'extends = "{rel.as_posix()}"',
+        "",
+        "[meta]",
+        f'name = "{result.scenario.meta.name}"',
+        "",
+    ]
+    for table, values in tables.items():
+        lines.append(f"[{table}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def known_states(data: Dataset) -> list[str]:
+    """ISO3 codes of the Member States whose decision is known."""
+    record = data.record
+    return [
+        iso for iso in record.index if record.at[iso, "decision"] != "unknown" and iso in data.states.index
+    ]
+
+
+def summary_table(result: Calibration) -> pd.DataFrame:
+    """Start and fitted value of every coefficient."""
+    return pd.DataFrame(
+        {"start": pd.Series(result.start), "fitted": pd.Series(result.values)},
+        index=[p.path for p in result.parameters],
+    ).astype(np.float64)

@@ -1,0 +1,229 @@
+"""The validation report: ``report.md`` with tables and figures, and ``metrics.json``, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wcitsim._version import __version__
+from wcitsim.core.seeding import primary_groups
+from wcitsim.experiments.records import git_revision, staged_folder, write_json_atomic
+from wcitsim.validation.crossval import Validation
+
+__all__ = ["validation_id", "verdict", "write_validation"]
+
+
+def validation_id(v: Validation) -> str:
+    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>``: the same inputs give the same folder."""
+    tuned = f"b{v.budget}" if v.tuned else "untuned"
+    return f"{v.scenario.meta.name}-k{v.plan.k}-s{v.plan.seed}-r{v.reps}-{tuned}"
+
+
+def verdict(scores: dict) -> str:
+    """One plain sentence: does the model beat the logistic regression out of sample?"""
+    model = next(name for name, s in scores.items() if s["kind"] == "model")
+    m, lr = scores[model], scores["logistic"]
+    better = [key for key in ("accuracy", "auc") if m[key] > lr[key]] + [
+        key for key in ("brier", "log_loss") if m[key] < lr[key]
+    ]
+    best = min(scores, key=lambda name: scores[name]["brier"])
+    if len(better) == 4:
+        head = f"The {model} beats the logistic regression out of sample on every score."
+    elif better:
+        head = f"The {model} beats the logistic regression only on {', '.join(better)}."
+    else:
+        head = f"The {model} does not beat the logistic regression out of sample on any score."
+    return f"{head} The best Brier score is the {best}'s ({scores[best]['brier']:.3f})."
+
+
+def _score_table(scores: dict) -> str:
+    rows = [
+        "| predictor | accuracy | balanced acc. | Brier | log-loss | AUC | eligible split: signed (90 %) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in scores.items():
+        split = s["split"]
+        lo, hi = split["signed_interval"]
+        rows.append(
+            f"| {name} | {s['accuracy']:.3f} | {s['balanced_accuracy']:.3f} | {s['brier']:.3f} | "
+            f"{s['log_loss']:.3f} | {s['auc']:.3f} | {split['signed_median']:.0f} ({lo:.0f}–{hi:.0f}) vs {split['record_signed']} |"
+        )
+    return "\n".join(rows)
+
+
+def _confusion(p: pd.Series, y: pd.Series) -> str:
+    predicted = p >= 0.5
+    signed = y == "signed"
+    cells = {
+        (a, b): int(((predicted == a) & (signed == b)).sum()) for a in (True, False) for b in (True, False)
+    }
+    return "\n".join(
+        [
+            "| | recorded: signed | recorded: did not sign |",
+            "|---|---|---|",
+            f"| predicted: sign | {cells[(True, True)]} | {cells[(True, False)]} |",
+            f"| predicted: not sign | {cells[(False, True)]} | {cells[(False, False)]} |",
+        ]
+    )
+
+
+def _regions(scores: dict) -> str:
+    regions = sorted({r for s in scores.values() for r in s["by_region"]})
+    rows = [
+        "| predictor | "
+        + " | ".join(f"{r} (n={next(iter(scores.values()))['by_region'][r]['n']})" for r in regions)
+        + " |"
+    ]
+    rows.append("|---|" + "---|" * len(regions))
+    for name, s in scores.items():
+        rows.append(
+            f"| {name} | " + " | ".join(f"{s['by_region'][r]['accuracy']:.2f}" for r in regions) + " |"
+        )
+    return "\n".join(rows)
+
+
+def _text_table(v: Validation, scores: dict) -> str:
+    from wcitsim.core.agenda import AgendaArrays
+
+    agenda = AgendaArrays.from_clauses(v.scenario.agenda.active)
+    sims = [name for name, s in scores.items() if "text" in s]
+    rows = ["| clause | Final Acts | " + " | ".join(sims) + " |", "|---|---|" + "---|" * len(sims)]
+    for k, clause in enumerate(agenda.ids):
+        if not np.isfinite(agenda.final_acts[k]):
+            continue
+        label = agenda.label_of(k, agenda.final_acts[k])
+        cells = [f"{100 * scores[n]['text']['clauses'][clause]:.0f} %" for n in sims]
+        rows.append(f"| {clause} | {label} | " + " | ".join(cells) + " |")
+    rows.append(
+        "| *clauses matching (mean)* | | "
+        + " | ".join(f"{scores[n]['text']['matches_mean']:.2f}" for n in sims)
+        + " |"
+    )
+    return "\n".join(rows)
+
+
+def _figures(v: Validation, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from wcitsim.plotting import plot_region_bars, plot_reliability, plot_sign_map
+
+    record = v.data.record["decision"]
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    plot_reliability({r.name: r.probability for r in v.results if r.name != "everyone_signs"}, record, ax)
+    fig.tight_layout()
+    fig.savefig(folder / "reliability.png", dpi=120)
+    plt.close(fig)
+    model = next(r for r in v.results if r.kind == "model")
+    states = v.data.states
+    frame = pd.DataFrame(
+        {
+            "iso3": states.index,
+            "itu_region": states["itu_region"].to_numpy(),
+            "p_sign": model.probability.reindex(states.index)
+            .fillna(model.unknown.reindex(states.index))
+            .to_numpy(),
+            "record": record.reindex(states.index).to_numpy(),
+        }
+    )
+    fig, ax = plt.subplots(figsize=(12, 5))
+    plot_sign_map(
+        frame, ax, title=f"Out-of-fold P(sign), {model.name} (● signed, ✕ did not; unmarked: unknown)"
+    )
+    fig.tight_layout()
+    fig.savefig(folder / "errors_map.png", dpi=140)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    plot_region_bars({n: s["by_region"] for n, s in v.scores().items() if n != "everyone_signs"}, ax)
+    fig.tight_layout()
+    fig.savefig(folder / "regions.png", dpi=120)
+    plt.close(fig)
+
+
+def _report(v: Validation, scores: dict, command: str) -> str:
+    model = next(r for r in v.results if r.kind == "model")
+    record = v.data.record["decision"]
+    known = list(v.plan.states)
+    wrong = model.probability[(model.probability >= 0.5) != (record.loc[known] == "signed")]
+    group = pd.Series(primary_groups(v.data.states, v.scenario.groups.order), index=v.data.states.index)
+    by_group = wrong.groupby(group.reindex(wrong.index)).apply(
+        lambda s: " ".join(f"{i} ({p:.2f})" for i, p in s.items())
+    )
+    folds = (
+        "leave-one-out"
+        if v.plan.k == len(known)
+        else f"{v.plan.k}-fold, stratified by decision and ITU region"
+    )
+    tuning = (
+        f"calibrated inside each training fold (CMA-ES, {v.budget} evaluations, from the middle of every range)"
+        if v.tuned
+        else "run with the scenario's coefficients as given (if they were calibrated on these states, the model's scores are in sample)"
+    )
+    lines = [
+        f"# Validation: {v.scenario.meta.title or v.scenario.meta.name}",
+        "",
+        f"Produced by `{command}` (wcitsim {__version__}, git {git_revision() or 'unknown'}).",
+        "",
+        "## Basis",
+        f"- States: the {len(known)} Member States whose decision of 14 December 2012 is known "
+        f"({int((record.loc[known] == 'signed').sum())} signed, {int((record.loc[known] == 'not_signed').sum())} did not).",
+        f"- Folds: {folds}, seed {v.plan.seed}; every predictor sees the same folds.",
+        f"- Simulation protocols: {tuning}; {v.reps} replications per fold.",
+        "- Split: the 144 states with signing rights are the known states plus 48 unknown ones that the record does "
+        "not identify; expected signatories = Σ P(sign) over the known states (out of fold) + 48 × the mean P(sign) "
+        "of the unknown states; the interval draws each state's decision from its P. Record: 89 signed, 55 did not.",
+        "",
+        "## Scores (out of fold)",
+        _score_table(scores),
+        "",
+        f"**{verdict(scores)}**",
+        "",
+        f"## Confusion table: {model.name}",
+        _confusion(model.probability, record.loc[known]),
+        "",
+        "## Accuracy by ITU region",
+        _regions(scores),
+        "",
+        "![per-region accuracy](regions.png)",
+        "",
+        "## The final text against the Final Acts (share of replications matching)",
+        _text_table(v, scores),
+        "",
+        "## Calibration of the probabilities",
+        "![reliability diagram](reliability.png)",
+        "",
+        "## Where the model errs",
+        "States the model misclassifies out of fold, by regional group, with their out-of-fold P(sign):",
+        "",
+    ]
+    lines += [f"- **{g}**: {states}" for g, states in by_group.items()] or ["- none"]
+    lines += ["", "![out-of-fold P(sign) by state](errors_map.png)", ""]
+    return "\n".join(lines)
+
+
+def write_validation(v: Validation, out: Path, command: str) -> Path:
+    """Write ``OUT/validation/<id>/`` (report.md, metrics.json, figures) atomically; return the folder."""
+    final = Path(out) / "validation" / validation_id(v)
+    with staged_folder(final, out) as staging:
+        scores = v.scores()
+        metrics = {
+            "scenario": v.scenario.meta.name,
+            "scenario_digest": v.scenario.digest,
+            "folds": v.plan.k,
+            "seed": v.plan.seed,
+            "replications": v.reps,
+            "budget": v.budget if v.tuned else None,
+            "verdict": verdict(scores),
+            "scores": scores,
+            "fold_of": v.plan.fold,
+            "out_of_fold": {r.name: r.probability.to_dict() for r in v.results},
+            "calibrated": {r.name: r.fitted for r in v.results if any(r.fitted)},
+        }
+        write_json_atomic(staging / "metrics.json", metrics)
+        _figures(v, staging)
+        (staging / "report.md").write_text(_report(v, scores, command), encoding="utf-8")
+    return final
