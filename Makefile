@@ -40,9 +40,10 @@ run: $(STAMP)
 data: $(STAMP)
 	@$(VENV)/bin/wcitsim data
 
-lint: $(STAMP)
+lint: $(STAMP)  # ruff, and the architecture's import contracts (pyproject.toml)
 	@$(VENV)/bin/ruff check wcitsim tests benchmarks tools scenarios/scripts
 	@$(VENV)/bin/ruff format --check wcitsim tests benchmarks tools scenarios/scripts
+	@$(VENV)/bin/lint-imports --no-cache
 
 test: lint
 	@$(VENV)/bin/python -m pytest -q

@@ -38,7 +38,7 @@ def timed(spec_path: Path, out: Path, workers: int, scheduler: str | None) -> tu
     executor = make_executor(workers, scheduler).__enter__()
     ready = time.perf_counter()
     try:
-        run_sweep(spec, out, Started(executor), progress=False)
+        run_sweep(spec, out, Started(executor))
     finally:
         done = time.perf_counter()
         executor.__exit__(None, None, None)

@@ -1,13 +1,30 @@
-"""Shared fixtures: a writable copy of the shipped data folder."""
+"""Shared fixtures: a writable copy of the shipped data folder, the teaching page's server, and a guard
+that fails the run when the tests leave a process running (a server, a sweep's workers)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from wcitsim.data import default_data_dir
+
+try:
+    import psutil
+except ImportError:  # pragma: no cover - psutil comes with dask[distributed]; without it there is no guard
+    psutil = None
+
+#: The processes the tests left running, as the guard found them (pid and command line).
+LEFT_BEHIND = pytest.StashKey[list[str]]()
+#: Seconds that processes the tests have stopped get to exit before the guard counts them as left behind.
+GRACE = 5.0
+#: prctl(2) option: orphaned descendants are reparented to this process instead of init.
+PR_SET_CHILD_SUBREAPER = 36
 
 
 @pytest.fixture
@@ -54,3 +71,123 @@ def teach_server():
     yield address
     proc.terminate()
     proc.wait(timeout=20)
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes under ``pid``, at any depth (zombies excluded)."""
+    try:
+        found = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [p.pid for p in found if running(p.pid)]
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _become_subreaper() -> None:
+    """Have orphaned descendants (the child of a process a test killed) reparented to this process, not init."""
+    if sys.platform == "linux":
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _own_helpers() -> set[int]:
+    """This process's multiprocessing forkserver and resource tracker: they end when it ends."""
+    from multiprocessing import forkserver, resource_tracker
+
+    pids = (
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    )
+    return {pid for pid in pids if pid}
+
+
+def _reap(me) -> None:
+    """Collect the exit status of this process's finished children that nobody waits for (adopted orphans)."""
+    for child in me.children():
+        with contextlib.suppress(psutil.Error):
+            if child.status() == psutil.STATUS_ZOMBIE:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(child.pid, os.WNOHANG)
+
+
+def _left_behind(me, before: set[tuple[int, float]]) -> list:
+    """The processes under this one that the tests started and that are still running after the grace period."""
+    deadline = time.monotonic() + GRACE
+    while True:
+        _reap(me)
+        helpers = _own_helpers()
+        left = []
+        for proc in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if (
+                    proc.pid not in helpers
+                    and (proc.pid, proc.create_time()) not in before
+                    and running(proc.pid)
+                ):
+                    left.append(proc)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def _describe(proc) -> str:
+    try:
+        return f"pid {proc.pid}: {' '.join(proc.cmdline())[:200]}"
+    except psutil.Error:
+        return f"pid {proc.pid}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind(request):
+    """At the end of the session, kill every process the tests started and left running, and fail the run.
+
+    The pytest process becomes a child subreaper (Linux), so a server orphaned by a
+    killed parent is found too. Processes that end within :data:`GRACE` seconds (a
+    browser closing) and this process's own multiprocessing helpers are not counted.
+    """
+    if psutil is None:
+        yield
+        return
+    _become_subreaper()
+    me = psutil.Process()
+    before = set()
+    for proc in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            before.add((proc.pid, proc.create_time()))
+    yield
+    left = _left_behind(me, before)
+    if left:
+        request.config.stash[LEFT_BEHIND] = [_describe(proc) for proc in left]
+        for proc in left:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(left, timeout=5)
+        _reap(me)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Say which processes the tests left running, and make the run fail (after the fixtures' teardown)."""
+    left = session.config.stash.get(LEFT_BEHIND, [])
+    if not left:
+        return
+    lines = [f"the tests left {len(left)} process(es) running (killed now):", *left]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        print("\n".join(lines), file=sys.stderr)
+    else:
+        reporter.line("")
+        reporter.write_sep("=", "processes left running", red=True, bold=True)
+        for line in lines:
+            reporter.line(line, red=True)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

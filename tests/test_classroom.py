@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wcitsim.core.conference import run_vectorized
+from wcitsim.core.conference import Conference, run_vectorized
 from wcitsim.core.world import Streams, build_world
 from wcitsim.data import load_dataset
 from wcitsim.errors import UsageError
 from wcitsim.io.scenario import load_scenario
-from wcitsim.teach.classroom.room import ClassRoom, Conference, Refused, Settings, load_class, new_class
+from wcitsim.teach.classroom.room import ClassRoom, Refused, Settings, load_class, new_class
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "wcit2012.toml"
@@ -71,21 +71,23 @@ def play(r: ClassRoom, actions) -> None:
 @given(seed=st.integers(0, 2**63 - 1), name=st.sampled_from(sorted(WORLDS)))
 def test_a_conference_left_alone_is_the_model_run_draw_for_draw(seed, name):
     world = WORLDS[name]
-    alone = Conference(world, seed).run_alone()
+    alone = Conference(world, Streams([seed])).run()
     model = run_vectorized(world, Streams([seed]))
-    assert np.array_equal(alone.text, model.text[0])
-    assert np.array_equal(alone.signed, model.signed[0])
-    assert np.array_equal(alone.tallies, model.tallies[0])
-    np.testing.assert_array_equal(np.array(alone.drafts), model.drafts[0])
-    np.testing.assert_allclose(alone.probability, model.probability[0], rtol=0, atol=1e-12)
+    assert np.array_equal(alone.text[0], model.text[0])
+    assert np.array_equal(alone.signed[0], model.signed[0])
+    assert np.array_equal(alone.tallies[0], model.tallies[0])
+    np.testing.assert_array_equal(np.array([d[0] for d in alone.drafts]), model.drafts[0])
+    np.testing.assert_allclose(alone.probability[0], model.probability[0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(alone.position, model.position, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(np.array(alone.projected).sum(axis=1), model.projected[0], atol=1e-9)
+    np.testing.assert_allclose(
+        np.array([p[0] for p in alone.projected]).sum(axis=1), model.projected[0], atol=1e-9
+    )
 
 
 def test_a_move_is_the_position_after_the_session_and_moves_the_others_only_afterwards():
     world = WORLDS["wcit2012"]
     usa, internet = world.iso3.index("USA"), world.agenda.ids.index("internet")
-    a, b = Conference(world, 3), Conference(world, 3)
+    a, b = Conference(world, Streams([3])), Conference(world, Streams([3]))
     for c in (a, b):
         c.open_session()
     a.close_session({usa: {internet: 1.0}})
@@ -105,40 +107,41 @@ def test_all_no_votes_return_contested_clauses_to_1988_and_all_yes_keep_the_draf
     world = WORLDS["wcit2012"]
     seed = next(s for s in range(200) if _contested(world, s).any())
     for vote, expected in ((-1, "status quo"), (1, "draft")):
-        c = Conference(world, seed)
+        c = Conference(world, Streams([seed]))
         for _ in range(world.sessions):
             c.open_session()
             c.close_session({})
         c.open_deadline()
-        contested = c.contested.copy()
+        contested = c.contested[0].copy()
         c.close_vote({i: {k: vote for k in np.flatnonzero(contested)} for i in range(world.n)})
-        want = world.agenda.status_quo if expected == "status quo" else c.final_draft
-        np.testing.assert_array_equal(c.text[contested], want[contested])
-        np.testing.assert_array_equal(c.text[~contested], c.final_draft[~contested])
+        text, final_draft, tallies = c.text[0], c.final_draft[0], c.tallies[0]
+        want = world.agenda.status_quo if expected == "status quo" else final_draft
+        np.testing.assert_array_equal(text[contested], want[contested])
+        np.testing.assert_array_equal(text[~contested], final_draft[~contested])
         n = world.n
-        assert (c.tallies[contested] == ([0, n, 0] if vote == -1 else [n, 0, 0])).all()
+        assert (tallies[contested] == ([0, n, 0] if vote == -1 else [n, 0, 0])).all()
 
 
 def _contested(world, seed):
-    c = Conference(world, seed)
+    c = Conference(world, Streams([seed]))
     for _ in range(world.sessions):
         c.open_session()
         c.close_session({})
     c.open_deadline()
-    return c.contested
+    return c.contested[0]
 
 
 def test_a_decided_signature_is_final_and_its_group_conforms():
     world = WORLDS["wcit2012"]
-    c = Conference(world, 11).run_alone()
+    c = Conference(world, Streams([11])).run()
     group = np.flatnonzero(world.group == "ATU")
-    free = c.sign_probabilities()
-    refusing = c.sign_probabilities({int(i): False for i in group[:10]})
+    free = c.signing_probabilities()[0]
+    refusing = c.signing_probabilities({int(i): False for i in group[:10]})[0]
     assert (refusing[group[:10]] == 0).all()
     assert (refusing[group[10:]] < free[group[10:]]).all()  # conformity pulls the rest of the group
     outside = np.flatnonzero(world.group != "ATU")
     assert np.allclose(refusing[outside], free[outside])
-    signing = c.sign_probabilities({int(i): True for i in group[:10]})
+    signing = c.signing_probabilities({int(i): True for i in group[:10]})[0]
     assert (signing[group[10:]] > free[group[10:]]).all()
 
 
@@ -179,7 +182,7 @@ def test_a_students_choices_are_what_the_class_text_and_signature_record(tmp_pat
             r.vote(
                 seat,
                 "RUS",
-                {c: "yes" for c, x in zip(r.world.agenda.ids, r.conference.contested, strict=True) if x},
+                {c: "yes" for c, x in zip(r.world.agenda.ids, r.conference.contested[0], strict=True) if x},
             )
         elif r.phase == "sign":
             r.sign(seat, "RUS", False)
@@ -254,7 +257,7 @@ def test_malformed_votes_are_refused_with_a_message(tmp_path, votes, needle):
     seat = r.claim("ABCD", "USA")
     while r.phase != "vote":
         r.advance()
-    assert "internet" in [c for c, x in zip(r.world.agenda.ids, r.conference.contested, strict=True) if x]
+    assert "internet" in [c for c, x in zip(r.world.agenda.ids, r.conference.contested[0], strict=True) if x]
     assert needle in refused(400, r.vote, seat, "USA", votes)
     assert r.pending == {}
 
@@ -354,7 +357,7 @@ def test_the_briefing_card_is_the_seeded_interest(tmp_path):
         want = int(np.nanargmin(np.abs(agenda.options[k] - r.conference.interest[0, i, k])))
         assert row["interest"] == want
         assert row["salience"] == pytest.approx(r.conference.salience_norm[0, i, k], abs=1e-3)
-        assert row["draft"] == int(np.nanargmin(np.abs(agenda.options[k] - r.conference.drafts[-1][k])))
+        assert row["draft"] == int(np.nanargmin(np.abs(agenda.options[k] - r.conference.drafts[-1][0, k])))
     assert sum(row["salience"] for row in view["clauses"]) == pytest.approx(1.0, abs=0.01)
     assert 0 < view["signatures"]["expected"] <= r.world.n
     assert json.dumps(view)  # plain JSON
@@ -396,7 +399,7 @@ def test_a_class_saved_at_any_point_resumes_to_the_same_outcome(tmp_path_factory
                         r.move(seats[iso], iso, {"internet": option, "scope": vote})
                     elif r.phase == "vote":
                         contested = [
-                            c for c, x in zip(r.world.agenda.ids, r.conference.contested, strict=True) if x
+                            c for c, x in zip(r.world.agenda.ids, r.conference.contested[0], strict=True) if x
                         ]
                         r.vote(seats[iso], iso, {c: ("yes", "no", "abstain")[vote] for c in contested})
                     elif r.phase == "sign":
@@ -408,7 +411,7 @@ def test_a_class_saved_at_any_point_resumes_to_the_same_outcome(tmp_path_factory
     whole, resumed = run(None), run(cut)
 
     def log(r):
-        return [{k: v for k, v in record.items() if k != "closed_at"} for record in r.history]
+        return [{k: v for k, v in record.to_dict().items() if k != "closed_at"} for record in r.history]
 
     assert log(whole) == log(resumed)
     np.testing.assert_array_equal(whole.conference.signed, resumed.conference.signed)
@@ -483,7 +486,7 @@ def test_the_model_range_places_the_class_among_the_models_runs(tmp_path):
     m = r.debrief()["model_range"]
     runs = run_outcome(r.world, replication_seeds(3, 200), trace=False)
     counts = runs.signed.sum(axis=1)
-    c = int(r.conference.signed.sum())
+    c = int(r.conference.signed[0].sum())
     assert m["class_percentile"] == pytest.approx((counts < c).mean() + 0.5 * (counts == c).mean(), abs=1e-3)
     assert m["signed_mean"] == pytest.approx(counts.mean(), abs=0.05)
     assert int(runs.signed[0].sum()) == r.debrief()["model"]["signed"]  # the same seed is the first run

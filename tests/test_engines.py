@@ -15,7 +15,7 @@ from wcitsim.core.world import Streams, build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.experiments.runner import run_outcome, run_scenario
 from wcitsim.io.scenario import load_scenario
-from wcitsim.model.reference import WcitModel, run_reference
+from wcitsim.model.reference import ReferenceModel, run_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"
@@ -80,9 +80,9 @@ def test_seeds_are_spawned_children_and_stable():
     assert all(0 <= s < 2**63 for s in seeds) and len(set(seeds)) == 3
 
 
-def test_mesa_model_records_every_session():
+def test_reference_model_records_every_session():
     world = build_world(load_scenario(TOY), DATA)
-    model = WcitModel(world, rng=1)
+    model = ReferenceModel(world, rng=1)
     for _ in range(world.sessions):
         model.step()
     frame = model.datacollector.get_model_vars_dataframe()

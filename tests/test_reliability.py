@@ -1,4 +1,4 @@
-"""Interruptions and determinism: SIGKILL during a run, hash seeds, repeated runs."""
+"""Interruptions and determinism: SIGKILL during a run, a killed sweep's workers, hash seeds, repeated runs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ from wcitsim.experiments.records import read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"
+#: A toy sweep of 400 experiments × 256 replications: it runs for many seconds on two workers.
+LONG_SWEEP = f"""[sweep]
+name = "long"
+scenario = "{TOY.as_posix()}"
+design = "grid"
+replications = 256
+seed = 5
+[parameters."signing.conformity"]
+levels = [{", ".join(f"{0.05 * i:.2f}" for i in range(20))}]
+[parameters."seeder.anchor_weight"]
+levels = [{", ".join(f"{0.05 + 0.045 * i:.3f}" for i in range(20))}]
+"""
 
 
 def _tables(folder: Path) -> dict:
@@ -73,3 +85,56 @@ def test_read_run_refuses_incomplete_folders(tmp_path):
     (folder / "votes.parquet").unlink()
     with pytest.raises(DataError, match="not a complete wcitsim run"):
         read_run(folder)
+
+
+@pytest.mark.parametrize(
+    ("sig", "executor", "processes"),
+    [
+        (signal.SIGKILL, [], 4),  # forkserver, resource tracker, two workers
+        (signal.SIGTERM, [], 4),
+        (signal.SIGKILL, ["--scheduler", "local"], 3),  # resource tracker, two Dask workers
+    ],
+    ids=["sigkill", "sigterm", "sigkill-dask"],
+)
+def test_a_killed_sweep_leaves_no_worker_running(tmp_path, sig, executor, processes):
+    """Kill a sweep's main process (kill -9 or SIGTERM): within seconds none of its processes is left."""
+    pytest.importorskip("psutil")
+    from conftest import descendants, running
+
+    spec = tmp_path / "long.toml"
+    spec.write_text(LONG_SWEEP, encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "wcitsim",
+        "sweep",
+        str(spec),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    proc = subprocess.Popen([*cmd, *executor], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list((out / "long" / "parts").glob("outcomes-*.parquet")):
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.05)
+        started = descendants(proc.pid)
+        assert len(started) >= processes, started  # the workers are running, and working
+        assert proc.poll() is None
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=10)
+        deadline = time.time() + 10
+        while time.time() < deadline and any(map(running, started)):
+            time.sleep(0.1)
+        assert not [pid for pid in started if running(pid)], "processes of the killed sweep are still running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in filter(running, started):
+            os.kill(pid, signal.SIGKILL)

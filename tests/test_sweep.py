@@ -115,7 +115,7 @@ def test_a_bad_spec_gets_one_line_and_exit_2(tmp_path, body, expected, capsys):
 
 
 def _run(spec_path: Path, out: Path, executor) -> pd.DataFrame:
-    folder = run_sweep(load_spec(spec_path), out, executor, progress=False)
+    folder = run_sweep(load_spec(spec_path), out, executor)
     return pd.read_parquet(folder / "outcomes.parquet"), pd.read_parquet(folder / "states.parquet")
 
 

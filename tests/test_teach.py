@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
@@ -56,3 +62,70 @@ def test_every_control_changes_the_scenario():
     page.scenario_name.value = "consensus_rule"
     assert page.configured().voting.rule == "consensus"
     page.delegate.value, page.dropped.value, page.policy.value = "", [], "median"
+
+
+def _answers(address: str) -> bool:
+    try:
+        urllib.request.urlopen(address, timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+def _solara_children(pid: int) -> list[int]:
+    """The processes under ``pid`` whose command line names solara (psutil if installed, else /proc)."""
+    try:
+        import psutil
+    except ImportError:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                ppid = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = entry.joinpath("cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid and b"solara" in cmdline:
+                found.append(int(entry.name))
+        return found
+    return [c.pid for c in psutil.Process(pid).children(recursive=True) if "solara" in " ".join(c.cmdline())]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks the child up in /proc")
+def test_sigterm_of_teach_stops_its_solara_child(tmp_path):
+    port = free_port()
+    address = f"http://127.0.0.1:{port}/"
+    with (tmp_path / "stderr.txt").open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wcitsim", "teach", "--no-open", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    children: list[int] = []
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and not _answers(address):
+            time.sleep(0.5)
+        children = _solara_children(proc.pid)
+        assert children, "wcitsim teach started no solara child"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 143
+        deadline = time.time() + 5
+        while time.time() < deadline and any(map(_running, children)):
+            time.sleep(0.1)
+        assert not [pid for pid in children if _running(pid)], "the solara child outlived wcitsim teach"
+        assert "Traceback" not in (tmp_path / "stderr.txt").read_text(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in filter(_running, children):
+            os.kill(pid, signal.SIGKILL)

@@ -31,8 +31,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name == "WcitModel":  # Mesa is imported only when the reference engine is asked for
-        from wcitsim.model.reference import WcitModel
+    if name == "WcitModel":  # Mesa is imported only when the Mesa face is asked for
+        from wcitsim.model import WcitModel
 
         return WcitModel
     raise AttributeError(f"module 'wcitsim' has no attribute {name!r}")

@@ -13,7 +13,9 @@ __all__ = [
     "clause_votes",
     "delegation_votes",
     "group_share",
+    "lacks_consensus",
     "objections",
+    "passes",
     "probabilities_from_gain",
     "settle_text",
     "signing_probabilities",
@@ -66,21 +68,30 @@ def settle_text(draft, status_quo, position, salience, voting, exponent: float, 
     """
     changed = draft != status_quo
     objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
-    contested = changed & (objecting.mean(axis=-2) > 1.0 - voting.consensus_share)
+    contested = changed & lacks_consensus(objecting.mean(axis=-2), voting)
     if votes is None:
         tallies = clause_votes(draft, status_quo, position, exponent, voting.abstain_band)
     else:
         tallies = tally(votes)
-    yes, no = tallies[..., 0], tallies[..., 1]
-    if voting.rule == "majority":
-        passed = yes > no
-    elif voting.rule == "supermajority":
-        passed = yes >= voting.supermajority * np.maximum(yes + no, 1)
-    else:  # consensus: a clause without consensus falls back to the 1988 text
-        passed = np.zeros_like(contested)
+    passed = passes(tallies[..., 0], tallies[..., 1], voting)
     final = np.where(contested & ~passed, status_quo, draft)
     tallies = np.where(contested[..., None] & (voting.rule != "consensus"), tallies, 0)
     return final, contested, tallies
+
+
+def lacks_consensus(objecting_share, voting):
+    """A changed clause lacks consensus when more than ``1 − consensus_share`` of the delegations object."""
+    return objecting_share > 1.0 - voting.consensus_share
+
+
+def passes(yes, no, voting):
+    """Whether a contested clause passes: a majority of those present and voting, a supermajority, or never
+    (consensus: a clause without consensus falls back to the 1988 text)."""
+    if voting.rule == "majority":
+        return yes > no
+    if voting.rule == "supermajority":
+        return yes >= voting.supermajority * np.maximum(yes + no, 1)
+    return np.zeros(np.shape(yes), dtype=bool)
 
 
 def group_share(probability: np.ndarray, membership: np.ndarray) -> np.ndarray:

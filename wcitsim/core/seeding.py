@@ -15,6 +15,7 @@ import pandas as pd
 
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.errors import ScenarioError
+from wcitsim.io.positions import read_expert_positions
 from wcitsim.registry import SEEDERS
 
 __all__ = [
@@ -147,15 +148,7 @@ def seed_expert(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     path = Path(scenario.seeder.positions_file)
     if not path.is_absolute() and base is not None:
         path = base / path
-    try:
-        table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError) as err:
-        raise ScenarioError(f"{scenario.source}: seeder.positions_file: cannot read {path} ({err})") from None
-    missing = {"iso3", "clause", "position", "salience"} - set(table.columns)
-    if missing:
-        raise ScenarioError(
-            f"{path}: missing column(s) {sorted(missing)}; expected iso3, clause, position, salience"
-        )
+    table = read_expert_positions(path, scenario.source)
     position, salience = fallback.position.copy(), fallback.salience.copy()
     rows = {iso: i for i, iso in enumerate(states.index)}
     cols = {c: j for j, c in enumerate(agenda.ids)}

@@ -288,6 +288,13 @@ class Streams:
         self.seeds = list(seeds)
         self.generators = [np.random.Generator(np.random.PCG64(seed)) for seed in self.seeds]
 
+    @classmethod
+    def of(cls, generators: list[np.random.Generator]) -> Streams:
+        """Streams that draw from these generators (e.g. a Mesa model's ``rng``; its seeds are unknown: None)."""
+        streams = cls([])
+        streams.seeds, streams.generators = [None] * len(generators), list(generators)
+        return streams
+
     def __len__(self) -> int:
         return len(self.generators)
 

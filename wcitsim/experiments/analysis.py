@@ -13,18 +13,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wcitsim.data import Facts, load_facts
 from wcitsim.errors import UsageError
 
-__all__ = ["OUTPUTS", "analyze_sweep", "load_results"]
+__all__ = ["OUTPUTS", "TOLERANCE", "analyze_sweep", "load_results", "output_titles"]
 
-OUTPUTS = {
-    "signed_eligible": "signatories of the 144 eligible (record 89)",
-    "accuracy": "per-country accuracy, known states",
-    "brier": "Brier score, known states",
-    "text_matches": "clauses matching the Final Acts",
-    "polarization": "Esteban-Ray polarization at the deadline",
-}
-RECORD_SIGNED, TOLERANCE = 89, 3
+#: The outputs analysed, in the order of the tables and figures.
+OUTPUTS = ("signed_eligible", "accuracy", "brier", "text_matches", "polarization")
+#: Signatories of the eligible within this many of the record count "reproduce" the split.
+TOLERANCE = 3
+
+
+def output_titles(facts: Facts) -> dict[str, str]:
+    """Each output's title in tables and figures, with the record's split from ``facts``."""
+    return {
+        "signed_eligible": f"signatories of the {facts.eligible} eligible (record {facts.signed})",
+        "accuracy": "per-country accuracy, known states",
+        "brier": "Brier score, known states",
+        "text_matches": "clauses matching the Final Acts",
+        "polarization": "Esteban-Ray polarization at the deadline",
+    }
 
 
 def load_results(folder: Path) -> tuple[dict, pd.DataFrame]:
@@ -50,8 +58,8 @@ def _plt():
     return plt
 
 
-def _grid(meta, table, out) -> list[str]:
-    plt, names, lines = _plt(), meta["parameters"], []
+def _grid(meta, table, out, facts: Facts) -> list[str]:
+    plt, names, lines, titles = _plt(), meta["parameters"], [], output_titles(facts)
     if len(names) == 2:
         for output in ("signed_eligible", "accuracy"):
             pivot = table.pivot_table(index=names[0], columns=names[1], values=output)
@@ -71,7 +79,7 @@ def _grid(meta, table, out) -> list[str]:
                     color="w",
                     fontsize=8,
                 )
-            fig.colorbar(image, ax=ax, label=OUTPUTS[output])
+            fig.colorbar(image, ax=ax, label=titles[output])
             fig.tight_layout()
             fig.savefig(out / f"heatmap_{output}.png", dpi=120)
             plt.close(fig)
@@ -83,8 +91,8 @@ def _grid(meta, table, out) -> list[str]:
                 effect = table.groupby(name)[output].mean()
                 ax.plot(effect.index, effect.to_numpy(), marker="o", label=name)
             if output == "signed_eligible":
-                ax.axhline(RECORD_SIGNED, color="grey", linestyle="--", label="record")
-            ax.set_title(OUTPUTS[output], fontsize=9)
+                ax.axhline(facts.signed, color="grey", linestyle="--", label="record")
+            ax.set_title(titles[output], fontsize=9)
         axes[0].legend(fontsize="small")
         fig.tight_layout()
         fig.savefig(out / "response.png", dpi=110)
@@ -93,7 +101,7 @@ def _grid(meta, table, out) -> list[str]:
     return lines
 
 
-def _indices(meta, table, out) -> tuple[pd.DataFrame, list[str]]:
+def _indices(meta, table, out, facts: Facts) -> tuple[pd.DataFrame, list[str]]:
     problem = {
         "num_vars": len(meta["parameters"]),
         "names": meta["parameters"],
@@ -120,11 +128,12 @@ def _indices(meta, table, out) -> tuple[pd.DataFrame, list[str]]:
     frame = pd.DataFrame(rows)
     plt = _plt()
     key, conf = ("ST", "ST_conf") if meta["design"] == "sobol" else ("mu_star", "mu_star_conf")
+    titles = output_titles(facts)
     fig, axes = plt.subplots(1, len(OUTPUTS), figsize=(4 * len(OUTPUTS), 3.5), sharey=True)
     for ax, output in zip(axes, OUTPUTS, strict=True):
         part = frame[frame["output"] == output]
         ax.barh(part["parameter"], part[key], xerr=part[conf], color="tab:blue", alpha=0.8)
-        ax.set_title(OUTPUTS[output], fontsize=9)
+        ax.set_title(titles[output], fontsize=9)
         ax.set_xlabel(key)
     fig.tight_layout()
     fig.savefig(out / f"indices_{meta['design']}.png", dpi=110)
@@ -132,9 +141,15 @@ def _indices(meta, table, out) -> tuple[pd.DataFrame, list[str]]:
     return frame, [f"![{key} indices](indices_{meta['design']}.png)"]
 
 
-def analyze_sweep(folder: Path) -> Path:
-    """Write ``FOLDER/analysis/`` (summary.md, summary.csv, indices.csv, region.csv, figures); return it."""
+def analyze_sweep(folder: Path, facts: Facts | None = None) -> Path:
+    """Write ``FOLDER/analysis/`` (summary.md, summary.csv, indices.csv, region.csv, figures); return it.
+
+    Args:
+        folder: A finished sweep's folder.
+        facts: The record's totals to compare with (default: the package's ``facts.toml``).
+    """
     folder = Path(folder)
+    facts = facts or load_facts()
     meta, table = load_results(folder)
     out = folder / "analysis"
     out.mkdir(exist_ok=True)
@@ -151,23 +166,25 @@ def analyze_sweep(folder: Path) -> Path:
         "",
     ]
     if meta["design"] == "grid":
-        lines += _grid(meta, table, out)
+        lines += _grid(meta, table, out, facts)
     else:
-        indices, figs = _indices(meta, table, out) if meta["design"] in ("sobol", "morris") else (None, [])
+        indices, figs = (
+            _indices(meta, table, out, facts) if meta["design"] in ("sobol", "morris") else (None, [])
+        )
         if indices is not None:
             indices.to_csv(out / "indices.csv", index=False)
             lines += ["## Sensitivity indices (SALib)", indices.to_string(index=False), "", *figs]
         else:
             meta_grid = {**meta, "parameters": names}
-            lines += _scatter(meta_grid, table, out)
-    reproduced = table[(table["signed_eligible"] - RECORD_SIGNED).abs() <= TOLERANCE]
+            lines += _scatter(meta_grid, table, out, facts)
+    reproduced = table[(table["signed_eligible"] - facts.signed).abs() <= TOLERANCE]
     region = pd.DataFrame(
         {"min": reproduced[names].min(), "max": reproduced[names].max(), "mean": reproduced[names].mean()}
     )
     region.to_csv(out / "region.csv")
     lines += [
         "",
-        f"## Where the real split is reproduced (89 ± {TOLERANCE} of 144 sign)",
+        f"## Where the real split is reproduced ({facts.signed} ± {TOLERANCE} of {facts.eligible} sign)",
         f"{len(reproduced)} of {len(table)} experiments.",
         region.to_string() if len(reproduced) else "none",
     ]
@@ -175,14 +192,14 @@ def analyze_sweep(folder: Path) -> Path:
     return out
 
 
-def _scatter(meta, table, out) -> list[str]:
+def _scatter(meta, table, out, facts: Facts) -> list[str]:
     plt, names = _plt(), meta["parameters"]
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.5), sharey=True)
     for ax, name in zip(np.atleast_1d(axes), names, strict=True):
         ax.scatter(table[name], table["signed_eligible"], s=8)
-        ax.axhline(RECORD_SIGNED, color="grey", linestyle="--")
+        ax.axhline(facts.signed, color="grey", linestyle="--")
         ax.set_xlabel(name)
-    np.atleast_1d(axes)[0].set_ylabel(OUTPUTS["signed_eligible"])
+    np.atleast_1d(axes)[0].set_ylabel(output_titles(facts)["signed_eligible"])
     fig.tight_layout()
     fig.savefig(out / "scatter.png", dpi=110)
     plt.close(fig)

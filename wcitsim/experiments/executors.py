@@ -7,21 +7,33 @@ items (each carries its own seeds), so every executor gives the same tables.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing.connection import Connection
 
 from wcitsim.errors import UsageError
 
 __all__ = ["DaskExecutor", "ProcessExecutor", "SerialExecutor", "Started", "make_executor"]
 
 
+#: Modules a worker imports before its first task (by name: the executors do not depend on what they run).
+PRELOAD = (
+    "wcitsim.experiments.sweep_run",
+    "wcitsim.experiments.runner",
+    "wcitsim.metrics",
+    "wcitsim.core.protocols",
+)
+
+
 def _warm() -> None:
     """Import the sweep's modules in a worker before the first task."""
-    import wcitsim.core.protocols
-    import wcitsim.experiments.runner
-    import wcitsim.experiments.sweep_run  # noqa: F401
+    for name in PRELOAD:
+        importlib.import_module(name)
 
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -41,6 +53,24 @@ def _one_thread() -> None:
         threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
+
+
+def _exit_when_closed(alive: Connection) -> None:
+    """Wait until the other end of ``alive`` closes (the main process ended, however), then exit at once."""
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv_bytes()
+    os._exit(1)
+
+
+def _start_worker(alive: Connection) -> None:
+    """A worker's initializer: one BLAS thread, and a watchdog that ends the worker when the main process ends.
+
+    The workers are children of the forkserver, not of the main process, and the
+    forkserver lives as long as they do, so neither notices a killed main process by
+    itself; the watchdog reads a pipe whose only writing end the main process holds.
+    """
+    _one_thread()
+    threading.Thread(target=_exit_when_closed, args=(alive,), name="wcitsim-watchdog", daemon=True).start()
 
 
 def _noop(_: int) -> None:
@@ -77,27 +107,32 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """Local worker processes (forkserver), at most ``2 × workers`` tasks in flight."""
+    """Local worker processes (forkserver), at most ``2 × workers`` tasks in flight.
+
+    The workers end within moments when the main process ends, even by ``kill -9``
+    (:func:`_start_worker`); on an error or an interruption in the main process they
+    are stopped at once instead of finishing their tasks.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
     def __enter__(self) -> ProcessExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(
-            [
-                "wcitsim.experiments.sweep_run",
-                "wcitsim.experiments.runner",
-                "wcitsim.metrics",
-                "wcitsim.core.protocols",
-            ]
+        context.set_forkserver_preload(list(PRELOAD))
+        self._watched, self._alive = context.Pipe(duplex=False)  # each worker gets a copy of the reading end
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_worker, initargs=(self._watched,)
         )
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_one_thread)
         list(self.pool.map(_noop, range(self.workers)))  # start the workers now, not on the first task
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None:
+            self._alive.close()  # the workers exit now, without finishing their tasks
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self._alive.close()
+        self._watched.close()
 
     def map_unordered(self, function: Callable, items: Iterable) -> Iterator[tuple[object, object]]:
         pending, queue = {}, iter(items)

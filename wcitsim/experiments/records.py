@@ -8,30 +8,23 @@ leaves only a ``.tmp-*`` folder that no reader accepts.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from wcitsim._version import __version__
-from wcitsim.errors import UsageError
 from wcitsim.experiments.runner import RunResult
+from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.metrics import known_decisions
 
 __all__ = [
     "git_revision",
     "read_run",
     "run_folder",
-    "staged_folder",
     "tables",
-    "write_json_atomic",
     "write_run",
 ]
 
@@ -52,30 +45,6 @@ def git_revision() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
-
-
-def write_json_atomic(path: Path, payload: dict) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, default=json_default)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def tables(result: RunResult) -> dict[str, pd.DataFrame]:
@@ -154,35 +123,6 @@ def _figures(result: RunResult, folder: Path) -> None:
     fig.tight_layout()
     fig.savefig(folder / "sign_map.png", dpi=140)
     plt.close(fig)
-
-
-@contextmanager
-def staged_folder(final: Path, out: Path) -> Iterator[Path]:
-    """Yield a staging folder beside ``final``; when the block ends without error, rename it into place.
-
-    An older ``final`` is replaced in two renames; on any error (or interruption)
-    the staging folder is removed and ``final`` is left as it was.
-    """
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{final.name}-"))
-        staging.chmod(0o755)
-    except OSError as err:
-        raise UsageError(
-            f"{out}: cannot write results here ({err.strerror}); expected a writable folder"
-        ) from None
-    try:
-        yield staging
-        if final.exists():
-            trash = final.with_name(f".tmp-old-{final.name}")
-            os.replace(final, trash)
-            os.replace(staging, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_run(result: RunResult, out: Path, figures: bool = True) -> Path:

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +25,9 @@ import pandas as pd
 
 from wcitsim._version import __version__
 from wcitsim.errors import UsageError
+from wcitsim.experiments.executors import SerialExecutor
 from wcitsim.experiments.sweeps import SweepSpec, design_experiments
+from wcitsim.io.files import write_atomic, write_json_atomic
 
 __all__ = ["TASK_REPLICATIONS", "run_sweep", "run_task", "sweep_folder"]
 
@@ -68,13 +67,13 @@ def run_task(task: dict) -> dict[str, pd.DataFrame]:
 
 
 def sweep_folder(spec: SweepSpec, out: Path) -> Path:
+    """``OUT/<sweep name>``, the sweep's results folder."""
     return Path(out) / spec.sweep.name
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """Write ``frame`` to ``path`` atomically, without its index."""
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _prepare(spec: SweepSpec, folder: Path, resume: bool, experiments: pd.DataFrame) -> None:
@@ -120,9 +119,7 @@ def _prepare(spec: SweepSpec, folder: Path, resume: bool, experiments: pd.DataFr
         "root_seed": spec.sweep.seed,
         "wcitsim_version": __version__,
     }
-    tmp = meta_path.with_name(".meta.json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    os.replace(tmp, meta_path)
+    write_json_atomic(meta_path, meta)
 
 
 def _tasks(spec: SweepSpec, experiments: pd.DataFrame, data_dir) -> list[dict]:
@@ -149,40 +146,24 @@ def _tasks(spec: SweepSpec, experiments: pd.DataFrame, data_dir) -> list[dict]:
     ]
 
 
-def _progress(total: int, done: int) -> Callable[[int], None]:
-    """A progress bar with rate and ETA on a terminal; a log line every 10 % otherwise."""
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} replications"),
-                       TextColumn("{task.speed} rep/s"), TimeRemainingColumn(), transient=True)  # fmt: skip
-        bar.start()
-        task = bar.add_task("sweep", total=total, completed=done)
-
-        def update(n: int) -> None:
-            bar.update(task, advance=n)
-            if bar.tasks[0].finished:
-                bar.stop()
-
-        return update
-    state = {"done": done, "next": 0.1, "start": time.perf_counter()}
-
-    def log(n: int) -> None:
-        state["done"] += n
-        if state["done"] / total >= state["next"] or state["done"] == total:
-            rate = state["done"] / max(time.perf_counter() - state["start"], 1e-9)
-            print(f"sweep: {state['done']}/{total} replications ({rate:.0f}/s)", file=sys.stderr)
-            state["next"] += 0.1
-
-    return log
-
-
 def run_sweep(
-    spec: SweepSpec, out: Path, executor, resume: bool = False, data_dir=None, progress: bool = True
+    spec: SweepSpec,
+    out: Path,
+    executor,
+    resume: bool = False,
+    data_dir=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Run (or resume) a sweep under ``out`` with ``executor`` and return its folder."""
-    from wcitsim.experiments.executors import SerialExecutor
+    """Run (or resume) a sweep under ``out`` with ``executor`` and return its folder.
 
+    Args:
+        spec: The sweep.
+        out: The folder the sweep's folder is written under.
+        executor: Where the tasks run (:mod:`wcitsim.experiments.executors`); None runs them here.
+        resume: Skip the tasks whose results are already in the folder.
+        data_dir: The data folder (default: the package's).
+        progress: Called after each task with (replications done, replications in all).
+    """
     folder = sweep_folder(spec, out)
     experiments = design_experiments(spec)
     _prepare(spec, folder, resume, experiments)
@@ -191,19 +172,15 @@ def run_sweep(
     tasks = _tasks(spec, experiments, data_dir)
     todo = [t for t in tasks if t["task"] not in done]
     reps = spec.sweep.replications
-    update = (
-        _progress(
-            len(experiments) * reps, (len(experiments) - sum(len(t["experiments"]) for t in todo)) * reps
-        )
-        if progress
-        else None
-    )
+    total = len(experiments) * reps
+    finished = (len(experiments) - sum(len(t["experiments"]) for t in todo)) * reps
     with executor if executor is not None else SerialExecutor() as ex:
         for task, result in ex.map_unordered(run_task, todo):
             _write_parquet(result["states"], parts / f"states-{task['task']:05d}.parquet")
             _write_parquet(result["outcomes"], parts / f"outcomes-{task['task']:05d}.parquet")
-            if update:
-                update(len(task["experiments"]) * reps)
+            finished += len(task["experiments"]) * reps
+            if progress is not None:
+                progress(finished, total)
     outcomes = pd.concat(
         [pd.read_parquet(p) for p in sorted(parts.glob("outcomes-*.parquet"))], ignore_index=True
     )

@@ -1,11 +1,15 @@
-"""The reference engine: the conference as a Mesa model, one replication, per-agent behaviour.
+"""The reference engine, the test oracle: the conference per agent on Mesa, one replication.
 
-:class:`WcitModel` reads like the design: each session the chair drafts, every
-delegation negotiates (caucus, allies, concessions, lobbyists, shocks), and a
-``DataCollector`` records the session; at the deadline the chair settles the
-text and each delegation decides whether to sign. It draws the same random
-numbers as the vectorised engine (:mod:`wcitsim.core.conference`), in the same order, and
-gives the same results for the same seed.
+:class:`ReferenceModel` reads like the design: each session the chair drafts,
+every delegation negotiates (caucus, allies, concessions, lobbyists, shocks), and
+a ``DataCollector`` records the session; at the deadline the chair settles the
+text clause by clause and each delegation decides whether to sign. Each rule is
+the core's pure function (:mod:`wcitsim.core.session`, :mod:`wcitsim.core.rules`)
+applied to one delegation's row; what the oracle does its own way is the
+aggregation: per-agent sums instead of the conference's matrix products, counts of
+objections and votes instead of array reductions. It draws the same random
+numbers as :class:`~wcitsim.core.conference.Conference`, in the same order, and
+the tests require the same results for the same seeds.
 """
 
 from __future__ import annotations
@@ -13,17 +17,17 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from wcitsim.core.conference import Outcome
 from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
+from wcitsim.core.outcome import Outcome
 from wcitsim.core.utility import normalized
 from wcitsim.core.world import World, initial_state
 from wcitsim.model.reference_agents import Chair, Delegation, Stakeholder
 
-__all__ = ["WcitModel", "run_reference"]
+__all__ = ["ReferenceModel", "run_reference"]
 
 
-class WcitModel(mesa.Model):
-    """WCIT-12 on Mesa: delegations, a chair and stakeholders negotiating one text.
+class ReferenceModel(mesa.Model):
+    """WCIT-12 per agent: delegations, a chair and stakeholders negotiating one text.
 
     Args:
         world: the seated, seeded delegations (:func:`wcitsim.core.world.build_world`).
@@ -129,12 +133,11 @@ class WcitModel(mesa.Model):
 def run_reference(
     world: World, seeds: list[int], negotiate: bool = True, policy: str | None = None
 ) -> Outcome:
-    """Run one :class:`WcitModel` per seed and stack their outcomes like the vectorised engine's."""
+    """Run one :class:`ReferenceModel` per seed and stack their outcomes like the vectorised engine's."""
     outcomes = []
     for seed in seeds:
-        model = WcitModel(world, rng=seed, negotiate=negotiate)
+        model = ReferenceModel(world, rng=seed, negotiate=negotiate)
         for _ in range(world.sessions if negotiate else 0):
             model.step()
         outcomes.append(model.finish(policy))
-    fields = Outcome.__dataclass_fields__
-    return Outcome(**{name: np.concatenate([getattr(o, name) for o in outcomes]) for name in fields})
+    return Outcome.concatenate(outcomes)

@@ -1,8 +1,10 @@
-"""The agents of the reference engine: delegations, the chair and non-state stakeholders (Mesa).
+"""The reference engine's agents: delegations, the chair and non-state stakeholders (Mesa).
 
 Agents are thin: the numeric state lives in arrays on the model (delegations ×
-clauses) and each agent reads and writes its own row; decisions delegate to the
-pure functions of :mod:`wcitsim.preferences` and :mod:`wcitsim.core.rules`.
+clauses) and each agent reads and writes its own row. Every decision is a pure
+function of :mod:`wcitsim.core` applied to that row; the agents do the
+aggregation their own way (per-agent sums and counts), which is what the tests
+compare with the vectorised conference.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from wcitsim.core.session import SQRT12
-from wcitsim.core.drafting import CHAIR_POLICIES
+from wcitsim.core import session as rule
+from wcitsim.core.rules import delegation_votes, lacks_consensus, objections, passes
 from wcitsim.core.utility import normalized, sign_probability, utility_gain
 
 __all__ = ["Chair", "Delegation", "Stakeholder"]
@@ -34,7 +36,6 @@ class Delegation(mesa.Agent):
         self.group = world.group[index]
         self.caucuses = [c for c in world.caucuses if index in c.members]
         self.allies = world.allies[index]
-        self.vote_cast: list[str] = []
         self.probability = np.nan
         self.signed = False
 
@@ -62,6 +63,18 @@ class Delegation(mesa.Agent):
         ``field`` is everyone's positions at the start of the session (all move at once);
         ``shocks`` the session's uniform draws, one row per delegation.
         """
+        moved = self.caucus(field)
+        moved = self.concede(moved, draft)
+        for stakeholder in self.model.stakeholders:
+            moved = stakeholder.lobby(self, moved)
+        noise = self.model.world.scenario.protocol.session_noise
+        self.model.position[self.index] = rule.shock(moved, shocks[self.index], noise)
+
+    def caucus(self, field: np.ndarray) -> np.ndarray:
+        """Pulled toward its groups' members (cohesion × capability share) and its allies (influence × weight).
+
+        The pulls are scaled down when they sum past 1, so it never moves past its targets.
+        """
         mine = field[self.index]
         pulls = [
             (c.cohesion * w, field[j])
@@ -70,50 +83,35 @@ class Delegation(mesa.Agent):
         ]
         influence = self.model.world.scenario.protocol.influence
         pulls += [(influence * w, field[j]) for j, w in enumerate(self.allies) if w > 0]
+        if not pulls:
+            return mine.copy()
         total = sum(weight for weight, _ in pulls)
         scale = 1.0 / total if total > 1.0 else 1.0
-        moved = (
-            mine + sum(scale * weight * (other - mine) for weight, other in pulls) if pulls else mine.copy()
-        )
-        moved = self.concede(moved, draft)
-        for stakeholder in self.model.stakeholders:
-            moved = stakeholder.lobby(self, moved)
-        noise = self.model.world.scenario.protocol.session_noise
-        self.model.position[self.index] = np.clip(
-            moved + noise * SQRT12 * (shocks[self.index] - 0.5), 0.0, 1.0
-        )
+        return mine + sum(scale * weight * (other - mine) for weight, other in pulls)
 
     def concede(self, position: np.ndarray, draft: np.ndarray) -> np.ndarray:
         """Move toward the draft on the clauses it cares least about, more as the deadline nears."""
-        proto = self.model.world.scenario.protocol
-        pressure = (
-            proto.concession * (self.model.session / self.model.world.sessions) ** proto.deadline_exponent
-        )
-        yielding = 1.0 - self.salience / self.salience.max()
-        return position + pressure * yielding * (draft - position)
+        world = self.model.world
+        rate = rule.pressure(world.scenario.protocol, self.model.session, world.sessions)
+        return rule.concede(position, rule.yielding(self.salience), draft, rate)
 
     # ---- the deadline
-    def objects_to(self, k: int, draft: float, status_quo: float) -> bool:
-        """Whether the draft's option on clause ``k`` leaves it worse off than 1988 by more than the threshold."""
-        voting, a = self.model.world.scenario.voting, self.model.world.signing.exponent
-        weight = normalized(self.salience)[k]
-        p = self.view()[k]
-        return weight * (abs(draft - p) ** a - abs(status_quo - p) ** a) > voting.objection_threshold
-
-    def vote(self, draft: float, status_quo: float, k: int) -> str:
-        """'yes' for the draft's option, 'no' for the 1988 text, 'abstain' when nearly indifferent."""
-        band, a = self.model.world.scenario.voting.abstain_band, self.model.world.signing.exponent
-        p = self.view()[k]
-        to_draft, to_sq = abs(draft - p) ** a, abs(status_quo - p) ** a
-        if to_draft < to_sq - band:
-            return "yes"
-        if to_sq < to_draft - band:
-            return "no"
-        return "abstain"
-
     def view(self) -> np.ndarray:
         """The positions its capital instructs it by: interests, moved toward the table by persuasion."""
         return self.model.world.signing_view(self.interest, self.position)
+
+    def objections(self, draft: np.ndarray) -> np.ndarray:
+        """On which clauses the draft leaves it worse off than 1988 by more than the threshold (K booleans)."""
+        world = self.model.world
+        threshold = world.scenario.voting.objection_threshold
+        sq, a = world.agenda.status_quo, world.signing.exponent
+        return objections(draft, sq, self.view()[None], self.salience[None], a, threshold)[0]
+
+    def votes(self, draft: np.ndarray) -> np.ndarray:
+        """Its vote on each clause, draft option against 1988: 1 yes, −1 no, 0 abstain (K)."""
+        world = self.model.world
+        band, a = world.scenario.voting.abstain_band, world.signing.exponent
+        return delegation_votes(draft, world.agenda.status_quo, self.view()[None], a, band)[0]
 
     def judge(self, text: np.ndarray) -> float:
         """Utility gain of ``text`` over the 1988 ITRs, as its capital sees it."""
@@ -139,13 +137,9 @@ class Chair(mesa.Agent):
         self.policy = policy
 
     def draft_text(self, policy: str | None = None) -> np.ndarray:
-        """A draft for the current field, by the chair's drafting policy."""
-        world = self.model.world
-        host = None if world.host is None else self.model.position[world.host]
-        weight = world.capability if policy else world.chair_weight
-        draft = CHAIR_POLICIES[policy or self.policy]
-        view = world.signing_view(self.model.interest, self.model.position)  # the chair consults capitals
-        return draft(self.model.position, self.model.salience, weight, world.draft_context(host, view))
+        """A draft for the current field, by the chair's drafting policy (it consults capitals)."""
+        m = self.model
+        return rule.chair_draft(m.world, m.position, m.salience, m.interest, policy)
 
     def settle(self, draft: np.ndarray, delegations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seek consensus clause by clause; put the others to the vote of those present and voting."""
@@ -153,21 +147,19 @@ class Chair(mesa.Agent):
         voting, sq = world.scenario.voting, world.agenda.status_quo
         text, contested = draft.copy(), np.zeros(len(draft), dtype=bool)
         tallies = np.zeros((len(draft), 3), dtype=int)
+        objecting = [d.objections(draft) for d in delegations]
+        cast = [d.votes(draft) for d in delegations]
         for k, (option, old) in enumerate(zip(draft, sq, strict=True)):
-            if option == old:
-                continue
-            objecting = sum(d.objects_to(k, option, old) for d in delegations) / len(delegations)
-            if objecting <= 1.0 - voting.consensus_share:
+            share = sum(bool(o[k]) for o in objecting) / len(delegations)
+            if option == old or not lacks_consensus(share, voting):
                 continue
             contested[k] = True
             if voting.rule == "consensus":
                 text[k] = old
                 continue
-            votes = [d.vote(option, old, k) for d in delegations]
-            yes, no = votes.count("yes"), votes.count("no")
-            tallies[k] = yes, no, len(votes) - yes - no
-            passed = yes > no if voting.rule == "majority" else yes >= voting.supermajority * max(yes + no, 1)
-            text[k] = option if passed else old
+            yes, no = sum(v[k] == 1 for v in cast), sum(v[k] == -1 for v in cast)
+            tallies[k] = yes, no, len(cast) - yes - no
+            text[k] = option if passes(yes, no, voting) else old
         return text, contested, tallies
 
 
@@ -182,7 +174,4 @@ class Stakeholder(mesa.Agent):
 
     def lobby(self, delegation: Delegation, position: np.ndarray) -> np.ndarray:
         """Pull a delegation's position toward its own on the clauses it lobbies on."""
-        lobbied = np.isfinite(self.target)
-        moved = position.copy()
-        moved[lobbied] += self.pull[delegation.index] * (self.target[lobbied] - position[lobbied])
-        return moved
+        return rule.lobby(position.copy(), self.target, self.pull[delegation.index])

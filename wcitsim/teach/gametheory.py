@@ -23,41 +23,56 @@ import numpy as np
 
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.utility import normalized, utility_gain
+from wcitsim.data import Facts
 
 __all__ = [
-    "EXPLANATIONS",
     "acceptable_sets",
     "all_texts",
     "banzhaf",
     "compromise_point",
+    "explanations",
     "nash_bargaining",
     "shapley_shubik",
 ]
 
-EXPLANATIONS = {
-    "voting_power": (
-        "A group's voting power is how often its votes decide the outcome, not how many votes it has: the "
-        "Shapley–Shubik index counts the orders of arrival in which a group turns a losing coalition into a "
-        "winning one, the Banzhaf index the coalitions in which it is pivotal. Under a simple majority, many "
-        "small groups together can outweigh a rich one, as the 77–33–8 vote on the right of access showed."
-    ),
-    "nash": (
-        "The Nash bargaining solution is the agreement that maximises the product of everyone's gain over "
-        "what they get if talks fail, here the 1988 ITRs: it is efficient, symmetric and ignores irrelevant "
-        "alternatives. If every text leaves someone worse off than 1988, there is no such agreement for all, "
-        "and the conference must leave some delegations out."
-    ),
-    "compromise": (
-        "The compromise point is the capability- and salience-weighted mean of the positions, the best single "
-        "predictor of EU legislative outcomes (Thomson et al. 2006). Comparing it with the chair's text shows "
-        "whom the chair's drafting favoured."
-    ),
-    "acceptable_sets": (
-        "A camp's acceptable set holds the texts that (nearly) all its members prefer to staying under the 1988 "
-        "rules. When the two camps' sets do not intersect, no text can win both: the conference turns binary, and "
-        "whichever text passes, one camp refuses to sign, as 55 states did in Dubai."
-    ),
-}
+
+def _vote_phrase(facts: Facts) -> str:
+    """``the 77–33–8 vote on the right of access``: the recorded tally where facts.toml has it."""
+    vote = facts.votes.get("access_right", {})
+    if all(isinstance(vote.get(key), int) for key in ("yes", "no", "abstain")):
+        return f"the {vote['yes']}–{vote['no']}–{vote['abstain']} vote on the right of access"
+    return "the vote on the right of access"
+
+
+def explanations(facts: Facts) -> dict[str, str]:
+    """A paragraph on each concept, for students, with the record's numbers from ``facts``.
+
+    Keys: ``voting_power``, ``nash``, ``compromise``, ``acceptable_sets``.
+    """
+    return {
+        "voting_power": (
+            "A group's voting power is how often its votes decide the outcome, not how many votes it has: the "
+            "Shapley–Shubik index counts the orders of arrival in which a group turns a losing coalition into a "
+            "winning one, the Banzhaf index the coalitions in which it is pivotal. Under a simple majority, many "
+            f"small groups together can outweigh a rich one, as {_vote_phrase(facts)} showed."
+        ),
+        "nash": (
+            "The Nash bargaining solution is the agreement that maximises the product of everyone's gain over "
+            "what they get if talks fail, here the 1988 ITRs: it is efficient, symmetric and ignores irrelevant "
+            "alternatives. If every text leaves someone worse off than 1988, there is no such agreement for all, "
+            "and the conference must leave some delegations out."
+        ),
+        "compromise": (
+            "The compromise point is the capability- and salience-weighted mean of the positions, the best single "
+            "predictor of EU legislative outcomes (Thomson et al. 2006). Comparing it with the chair's text shows "
+            "whom the chair's drafting favoured."
+        ),
+        "acceptable_sets": (
+            "A camp's acceptable set holds the texts that (nearly) all its members prefer to staying under the 1988 "
+            "rules. When the two camps' sets do not intersect, no text can win both: the conference turns binary, and "
+            f"whichever text passes, one camp refuses to sign, as {facts.not_signed} states did in Dubai."
+        ),
+    }
 
 
 def _check_players(weights: Sequence[float]) -> np.ndarray:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from wcitsim.experiments.runner import RunResult
+from wcitsim.io.files import write_text_atomic
 from wcitsim.teach import gametheory as gt
 
 __all__ = ["handout_html", "write_handout"]
@@ -93,26 +94,27 @@ def handout_html(
     figures = "".join(
         f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='{src}'/>" for t, src in _figures(result)
     )
-    split = s["split"]
+    split, facts = s["split"], result.data.facts
+    known_signed = int((result.data.record["decision"] == "signed").sum())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #999;padding:.2em .6em}}img{{max-width:100%}}</style>
 </head><body>
 <h1>{html.escape(title)}</h1>
-<p>On 14 December 2012, 89 of the 144 states with signing rights signed the revised International
-Telecommunication Regulations and 55 did not. This handout compares the class's conference with that
+<p>On 14 December 2012, {facts.signed} of the {facts.eligible} states with signing rights signed the revised International
+Telecommunication Regulations and {facts.not_signed} did not. This handout compares the class's conference with that
 record and with two other ways it could have gone.</p>
 <h2>The split</h2>
 <p>In this session, {split["known_states"]["signed_mean"]:.1f} of the {split["known_states"]["n"]} states whose decision is known
-signed ({split["known_states"]["record_signed"]} did in reality); of the 144 eligible, about {split["eligible"]["signed_mean"]:.0f} signed (89 did).</p>
-<table><tr><th>scenario</th><th>signatories among the known states (52)</th><th>split of the 144 eligible (89 / 55)</th>
+signed ({split["known_states"]["record_signed"]} did in reality); of the {facts.eligible} eligible, about {split["eligible"]["signed_mean"]:.0f} signed ({facts.signed} did).</p>
+<table><tr><th>scenario</th><th>signatories among the known states ({known_signed})</th><th>split of the {facts.eligible} eligible ({facts.signed} / {facts.not_signed})</th>
 <th>per-country accuracy</th><th>text as in the Final Acts</th></tr>{"".join(rows)}</table>
 <h2>The text, clause by clause</h2>
 <table><tr><th>clause</th><th>this session</th><th>Final Acts</th><th>same?</th></tr>{clauses}</table>
 <h2>Who held the votes</h2>
 <table><tr><th>regional group</th><th>seats</th><th>Shapley–Shubik power</th></tr>{power_rows}</table>
-<p>{html.escape(gt.EXPLANATIONS["voting_power"])}</p>
+<p>{html.escape(gt.explanations(facts)["voting_power"])}</p>
 {figures}
 <h2>Questions to take home</h2>
 <ol><li>Which clause cost the most signatures, and who could have given way on it?</li>
@@ -128,9 +130,7 @@ def write_handout(result: RunResult, counterfactuals: list[RunResult], out: Path
     """Write ``out`` (.html) and, where a converter is installed (wkhtmltopdf or chromium), the PDF beside it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(handout_html(result, counterfactuals), encoding="utf-8")
-    tmp.replace(out)
+    write_text_atomic(out, handout_html(result, counterfactuals))
     written = {"html": out}
     pdf = out.with_suffix(".pdf")
     for command in (

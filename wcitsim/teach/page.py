@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 import solara
 
-from wcitsim.data import load_dataset
+from wcitsim.data import Facts, load_dataset, load_facts
 from wcitsim.experiments.runner import RunResult, run_scenario
 from wcitsim.io.scenario import load_scenario, shipped_scenarios
 from wcitsim.teach import gametheory as gt
 
+ROOT = Path(".")  # the handout is written under ROOT / "results", in the folder the page was started from
 SCENARIOS = shipped_scenarios()
+FACTS = load_facts()  # the record's totals for the introduction; a run compares with its own dataset's
 DEFAULT = Path(os.environ.get("WCITSIM_TEACH_SCENARIO", SCENARIOS["wcit2012"]))
 if DEFAULT.stem not in SCENARIOS and DEFAULT.exists():
     SCENARIOS[DEFAULT.stem] = DEFAULT
@@ -182,11 +184,13 @@ def IssueMap(r: RunResult):
 def Record(r: RunResult):
     s = r.summary()
     split, c = s["split"], s["countries"]
+    e = split["eligible"]
     solara.Markdown(
         f"### Against the record\n"
         f"- Signatories among the {split['known_states']['n']} states whose decision is known: "
         f"**{split['known_states']['signed_mean']:.1f}** (recorded: {split['known_states']['record_signed']})\n"
-        f"- Split of the 144 eligible: **{split['eligible']['signed_mean']:.0f} / {144 - split['eligible']['signed_mean']:.0f}** (recorded: 89 / 55)\n"
+        f"- Split of the {e['eligible']} eligible: **{e['signed_mean']:.0f} / {e['eligible'] - e['signed_mean']:.0f}** "
+        f"(recorded: {e['record_signed']} / {e['record_not_signed']})\n"
         f"- Per-country accuracy {c['accuracy']:.2f}, Brier {c['brier']:.3f}; misclassified: {' '.join(c['misclassified'])}\n"
         f"- Text: {s['text']['matches_mean']:.1f} of {s['text']['comparable']} clauses as in the Final Acts"
     )
@@ -200,6 +204,7 @@ def GamePanel(r: RunResult):
     banz = gt.banzhaf(seats, seats.sum() / 2 + 0.5)
     texts = gt.all_texts(w.agenda)
     data = r.data
+    explain = gt.explanations(data.facts)
     west = data.states.loc[list(w.iso3)].eval("oecd == 1 or eu == 1").to_numpy()
     sets = gt.acceptable_sets(
         texts, w.agenda, w.position, w.salience, {"OECD and EU": west, "others": ~west}, share=0.9
@@ -224,12 +229,12 @@ def GamePanel(r: RunResult):
     )
     solara.Markdown(
         "### Game theory\n| group | seats | Shapley–Shubik | Banzhaf |\n|---|---|---|---|\n" + table
-        + f"\n\n{gt.EXPLANATIONS['voting_power']}\n\n**Nash bargaining solution**: {nash}.\n\n{gt.EXPLANATIONS['nash']}\n\n"
-        + "| clause | compromise point | chair's text |\n|---|---|---|\n" + versus + f"\n\n{gt.EXPLANATIONS['compromise']}\n\n"
+        + f"\n\n{explain['voting_power']}\n\n**Nash bargaining solution**: {nash}.\n\n{explain['nash']}\n\n"
+        + "| clause | compromise point | chair's text |\n|---|---|---|\n" + versus + f"\n\n{explain['compromise']}\n\n"
         + f"**Acceptable sets** (90 % of a camp prefers the text to 1988): OECD and EU {sets['sizes']['OECD and EU']}, "
         + f"others {sets['sizes']['others']}, both {sets['intersection']} of {sets['total']}"
         + (" → binary." if sets["binary"] else ".")
-        + f"\n\n{gt.EXPLANATIONS['acceptable_sets']}"
+        + f"\n\n{explain['acceptable_sets']}"
     )  # fmt: skip
 
 
@@ -243,8 +248,17 @@ def debrief() -> None:
         run_scenario(load_scenario(SCENARIOS[name]), int(replications.value), data=load_dataset())
         for name in compare.value[:2]
     ]
-    written = write_handout(result.value, others, Path("results") / "handout" / "handout.html")
+    written = write_handout(result.value, others, ROOT / "results" / "handout" / "handout.html")
     handout_path.value = str(written["html"])
+
+
+def _introduction(facts: Facts) -> str:
+    """The page's heading and first paragraph, with the record's split from ``facts``."""
+    return (
+        f"# WCIT-12, Dubai 2012\nOf the {facts.eligible} states with signing rights, {facts.signed} signed the revised "
+        f"International Telecommunication Regulations and {facts.not_signed} did not. Choose the conference's rules "
+        "and run it."
+    )
 
 
 @solara.component
@@ -261,10 +275,7 @@ def Page():
                 if handout_path.value:
                     solara.Markdown(f"Handout written to `{handout_path.value}`")
         with solara.Column():
-            solara.Markdown(
-                "# WCIT-12, Dubai 2012\nOf the 144 states with signing rights, 89 signed the revised "
-                "International Telecommunication Regulations and 55 did not. Choose the conference's rules and run it."
-            )
+            solara.Markdown(_introduction(FACTS))
             if error.value:
                 solara.Error(error.value)
             r = result.value

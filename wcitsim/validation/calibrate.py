@@ -27,6 +27,7 @@ from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import Dataset
 from wcitsim.errors import ScenarioError
 from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import brier, log_loss
 
@@ -236,9 +237,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
         lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
         lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(out)
+    write_text_atomic(out, "\n".join(lines))
     return out
 
 

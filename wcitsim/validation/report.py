@@ -9,7 +9,8 @@ import pandas as pd
 
 from wcitsim._version import __version__
 from wcitsim.core.seeding import primary_groups
-from wcitsim.experiments.records import git_revision, staged_folder, write_json_atomic
+from wcitsim.experiments.records import git_revision
+from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.validation.crossval import Validation
 
 __all__ = ["validation_id", "verdict", "write_validation"]
@@ -148,6 +149,8 @@ def _report(v: Validation, scores: dict, command: str) -> str:
     model = next(r for r in v.results if r.kind == "model")
     record = v.data.record["decision"]
     known = list(v.plan.states)
+    facts = v.data.facts
+    unplaced = facts.eligible - len(known)
     wrong = model.probability[(model.probability >= 0.5) != (record.loc[known] == "signed")]
     group = pd.Series(primary_groups(v.data.states, v.scenario.groups.order), index=v.data.states.index)
     by_group = wrong.groupby(group.reindex(wrong.index)).apply(
@@ -173,9 +176,10 @@ def _report(v: Validation, scores: dict, command: str) -> str:
         f"({int((record.loc[known] == 'signed').sum())} signed, {int((record.loc[known] == 'not_signed').sum())} did not).",
         f"- Folds: {folds}, seed {v.plan.seed}; every predictor sees the same folds.",
         f"- Simulation protocols: {tuning}; {v.reps} replications per fold.",
-        "- Split: the 144 states with signing rights are the known states plus 48 unknown ones that the record does "
-        "not identify; expected signatories = Σ P(sign) over the known states (out of fold) + 48 × the mean P(sign) "
-        "of the unknown states; the interval draws each state's decision from its P. Record: 89 signed, 55 did not.",
+        f"- Split: the {facts.eligible} states with signing rights are the known states plus {unplaced} unknown ones "
+        f"that the record does not identify; expected signatories = Σ P(sign) over the known states (out of fold) "
+        f"+ {unplaced} × the mean P(sign) of the unknown states; the interval draws each state's decision from its P. "
+        f"Record: {facts.signed} signed, {facts.not_signed} did not.",
         "",
         "## Scores (out of fold)",
         _score_table(scores),

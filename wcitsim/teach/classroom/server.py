@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from wcitsim.experiments.records import json_default
+from wcitsim.io.files import json_default
 from wcitsim.teach.classroom.room import ClassRoom, Refused
 
 __all__ = ["create_app"]

@@ -1,0 +1,142 @@
+"""The commands that test the model against the record: ``validate`` and ``calibrate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from wcitsim.cli import options
+from wcitsim.errors import UsageError
+
+__all__ = ["add_calibrate", "add_validate"]
+
+
+def _fold_progress(quiet: bool):
+    """A one-line progress message on a terminal's stderr, or None when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    return lambda m: print(f"\r  {m:<40}", end="", file=sys.stderr)
+
+
+def _score_line(name: str, sc: dict, eligible: int) -> str:
+    split = sc["split"]
+    return (
+        f"  {name:<22} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
+        f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_median']:.0f} / {eligible - split['signed_median']:.0f} "
+        f"vs {split['record_signed']} / {split['record_not_signed']}"
+        + (f"; text {sc['text']['matches_mean']:.2f} of {sc['text']['comparable']}" if "text" in sc else "")
+    )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from wcitsim.data import load_dataset
+    from wcitsim.io.scenario import load_scenario
+    from wcitsim.validation.crossval import cross_validate
+    from wcitsim.validation.report import verdict, write_validation
+
+    scenario = load_scenario(args.scenario)
+    data = load_dataset(args.data_dir)
+    progress = _fold_progress(args.json)
+    v = cross_validate(
+        scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
+        args.protocol_reps,
+    )  # fmt: skip
+    if progress:
+        print(file=sys.stderr)
+    command = (
+        "wcitsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("wcitsim") else "wcitsim validate ..."
+    )
+    folder = write_validation(v, args.out, command)
+    scores = v.scores()
+    if args.json:
+        report = {"verdict": verdict(scores), "folds": v.plan.k, "scores": scores, "output": str(folder)}
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"wcitsim validate: {scenario.meta.name}, {v.plan.k} folds over {len(v.plan.states)} known states, seed {v.plan.seed}"
+    )
+    print(
+        f"  {'predictor':<22} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
+    )
+    for name, sc in scores.items():
+        print(_score_line(name, sc, data.facts.eligible))
+    print(f"  {verdict(scores)}")
+    print(f"  report: {folder / 'report.md'}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from wcitsim.data import load_dataset
+    from wcitsim.io.scenario import load_scenario
+    from wcitsim.validation.calibrate import calibrate, known_states, summary_table, write_calibrated
+
+    scenario = load_scenario(args.scenario)
+    data = load_dataset(args.data_dir)
+    out = args.out or options.RESULTS / "calibration" / f"{scenario.meta.name}.toml"
+    if out.exists() and out.is_dir():
+        raise UsageError(f"{out}: is a folder; expected the path of the calibrated scenario file to write")
+    result = calibrate(
+        scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
+        start=args.start,
+    )  # fmt: skip
+    command = f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} --start {args.start}"
+    written = write_calibrated(result, args.scenario, out, command)
+    print(
+        f"wcitsim calibrate: {scenario.meta.name}, {result.evaluations} evaluations on {len(result.states)} known states"
+    )
+    print(
+        f"  loss {result.loss_start:.4f} → {result.loss:.4f} (mean log-loss + share of clauses missing the Final Acts), in sample"
+    )
+    print(summary_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
+    print(f"  written to {written}; out-of-sample scores: wcitsim validate {written} --folds {args.folds}")
+    return 0
+
+
+def add_validate(commands: options.Commands) -> None:
+    """``wcitsim validate``."""
+    validate = commands.add_parser(
+        "validate", help="cross-validate the model and the baselines on the known states"
+    )
+    options.add_scenario(validate)
+    validate.add_argument(
+        "--folds", type=options.folds, default=10, help="number of folds, or 'loo' (default 10)"
+    )
+    options.add_reps(validate, default=50, help="replications per fold (default 50)")
+    options.add_seed(validate, default=0, help="seed of the folds and the runs (default 0)")
+    validate.add_argument(
+        "--budget", type=options.positive_int, default=150, help="calibration evaluations per fold"
+    )
+    validate.add_argument(
+        "--protocol-reps", type=options.positive_int, default=8,
+        help="replications per fold of the slower protocols (default 8)",
+    )  # fmt: skip
+    validate.add_argument(
+        "--no-calibrate", action="store_true", help="use the scenario's coefficients as given"
+    )
+    options.add_out(validate)
+    options.add_json(validate, help="print one JSON object")
+    options.add_data_dir(validate)
+    validate.set_defaults(func=_cmd_validate)
+
+
+def add_calibrate(commands: options.Commands) -> None:
+    """``wcitsim calibrate``."""
+    cal = commands.add_parser("calibrate", help="fit the global coefficients on the known states")
+    options.add_scenario(cal)
+    cal.add_argument(
+        "--budget", type=options.positive_int, default=300, help="evaluations of the loss (default 300)"
+    )
+    cal.add_argument(
+        "--folds", type=options.folds, default=10, help="folds suggested for validating the result"
+    )
+    options.add_reps(cal, default=16, help="replications per evaluation (default 16)")
+    options.add_seed(cal, default=0)
+    cal.add_argument(
+        "--start", choices=("midpoint", "scenario"), default="midpoint", help="where CMA-ES starts"
+    )
+    options.add_out(
+        cal, default=None, help="the calibrated scenario to write (default results/calibration/NAME.toml)"
+    )
+    options.add_data_dir(cal)
+    cal.set_defaults(func=_cmd_calibrate)

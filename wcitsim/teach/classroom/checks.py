@@ -1,0 +1,145 @@
+"""The checks a class's requests pass: live ones and the open turn of a saved file alike.
+
+A request the class turns down raises :class:`Refused`, which carries the HTTP
+status and a one-line message saying what was expected. The same checks vet the
+submissions a saved class file holds for its open turn, so a file cannot hold
+what a student could not have sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from wcitsim.core.agenda import AgendaArrays
+from wcitsim.teach.classroom.steps import VOTES
+
+__all__ = [
+    "REVEALABLE",
+    "Refused",
+    "TeacherOptions",
+    "boolean",
+    "check_pending",
+    "checked_options",
+    "checked_positions",
+    "checked_votes",
+    "seconds",
+]
+
+#: What the teacher may show students or hide from them: who may sign, and their group's position.
+REVEALABLE = ("projected", "group")
+
+
+class Refused(Exception):
+    """A request the class session turns down: ``status`` is the HTTP status, the message says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def seconds(value: object, lo: float, hi: float = 3600) -> bool:
+    """Whether ``value`` is a number of seconds from ``lo`` to ``hi`` (a boolean is not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def boolean(value: object, key: str) -> bool:
+    """``value`` if it is true or false; refused (400) otherwise, naming ``key``."""
+    if not isinstance(value, bool):
+        raise Refused(400, f"{key}: {str(value)[:20]!r}; expected true or false")
+    return value
+
+
+def checked_positions(agenda: AgendaArrays, positions: object) -> dict:
+    """Checked positions {clause id: option number}; refused (400) with a message otherwise."""
+    if not isinstance(positions, dict) or not positions:
+        raise Refused(400, "positions: expected an object {clause id: option number}")
+    for clause, option in positions.items():
+        if clause not in agenda.ids:
+            raise Refused(
+                400,
+                f"positions: {str(clause)[:30]!r} is not a clause; expected one of {', '.join(agenda.ids)}",
+            )
+        count = len(agenda.labels[agenda.ids.index(clause)])
+        if not isinstance(option, int) or isinstance(option, bool) or not 0 <= option < count:
+            raise Refused(
+                400,
+                f"positions.{clause}: {str(option)[:20]!r}; expected an option number from 0 to {count - 1}",
+            )
+    return positions
+
+
+def checked_votes(contested: list[str], votes: object) -> dict:
+    """Checked votes {contested clause id: "yes" | "no" | "abstain"}; refused (400) with a message otherwise."""
+    if not isinstance(votes, dict) or not votes:
+        raise Refused(400, "votes: expected an object {clause id: 'yes' | 'no' | 'abstain'}")
+    for clause, vote in votes.items():
+        if clause not in contested:
+            raise Refused(
+                400,
+                f"votes: {str(clause)[:30]!r} is not put to the vote; expected one of {', '.join(contested)}",
+            )
+        if not isinstance(vote, str) or vote not in VOTES:
+            raise Refused(400, f"votes.{clause}: {str(vote)[:20]!r}; expected 'yes', 'no' or 'abstain'")
+    return votes
+
+
+def check_pending(
+    pending: object, phase: str, seated: Iterable[str], agenda: AgendaArrays, contested: list[str]
+) -> None:
+    """The open turn's submissions in a saved file are what the live checks would have let through.
+
+    Args:
+        pending: the file's submissions {ISO3: submission}.
+        phase: the phase the replayed class is in.
+        seated: the ISO3 codes of the seated delegations.
+        agenda: the agenda the positions refer to.
+        contested: the ids of the clauses put to the vote (in the vote).
+
+    Raises:
+        ValueError: the submissions are not of seated delegations, or none is open in this phase.
+        Refused: a submission the live request would have refused.
+    """
+    if not isinstance(pending, dict) or not set(pending) <= set(seated):
+        raise ValueError("pending: expected submissions of seated delegations")
+    for iso, value in pending.items():
+        if phase == "sign":
+            boolean(value, f"pending.{iso}")
+        elif phase == "vote":
+            checked_votes(contested, value)
+        elif phase == "negotiate":
+            checked_positions(agenda, value)
+        else:
+            raise ValueError(f"pending.{iso}: no submission is open in the {phase}")
+
+
+@dataclass(frozen=True)
+class TeacherOptions:
+    """The teacher's checked options: ``flags`` given (reveal, ``auto``, ``debrief``), seconds to extend, time limit."""
+
+    flags: dict[str, bool]
+    extend: float
+    time_limit: float
+
+
+def checked_options(body: dict, phase: str, time_limit: float) -> TeacherOptions:
+    """The options of a teacher's request, all checked before any is applied; refused (400, 409) otherwise.
+
+    Args:
+        body: the request: any of the :data:`REVEALABLE` names, ``auto``, ``debrief`` (true or false),
+            ``extend`` (seconds to add to this turn) and ``time_limit`` (seconds per turn).
+        phase: the class's phase.
+        time_limit: the time per turn now (kept when the request sets none).
+    """
+    flags = {name: boolean(body[name], name) for name in (*REVEALABLE, "auto", "debrief") if name in body}
+    if "debrief" in flags and phase != "done":
+        raise Refused(409, "the debrief opens when the conference is over")
+    extend = body.get("extend", 0)
+    if not seconds(extend, 0):
+        raise Refused(400, f"extend: {str(extend)[:20]!r}; expected seconds from 0 to 3600")
+    if extend and phase in ("lobby", "done"):
+        raise Refused(409, f"no turn to extend in the {phase}")
+    limit = body.get("time_limit", time_limit)
+    if not seconds(limit, 10):
+        raise Refused(400, f"time_limit: {str(limit)[:20]!r}; expected seconds from 10 to 3600")
+    return TeacherOptions(flags, extend, float(limit))
