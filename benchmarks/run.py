@@ -37,6 +37,18 @@ def rate(world, engine: str, replications: int, repeats: int) -> float:
     return replications / best
 
 
+def mesa_rate(world, replications: int) -> float:
+    """Runs per second of the Mesa face (WcitModel stepping the conference with R = 1)."""
+    from wcitsim.model import WcitModel
+
+    start = time.perf_counter()
+    for seed in replication_seeds(1, replications):
+        model = WcitModel(world=world, rng=seed)
+        while model.running:
+            model.step()
+    return replications / (time.perf_counter() - start)
+
+
 def peak_mib(world, engine: str, replications: int) -> float:
     """Peak memory allocated by Python objects during one run (tracemalloc)."""
     tracemalloc.start()
@@ -68,6 +80,7 @@ def main() -> None:
     )
     print(f"  reference engine:  {ref:8.2f} replications/s ({args.reference_reps} replications, Mesa agents)")
     print(f"  ratio vectorized / reference: {vec / ref:,.0f}×")
+    print(f"  Mesa face (WcitModel, R = 1, DataCollector on): {mesa_rate(world, 50):8.1f} runs/s (50 runs)")
     print(
         f"  peak traced memory: vectorized {peak_mib(world, 'vectorized', 1000):.1f} MiB for 1,000 replications; "
         f"reference {peak_mib(world, 'reference', 1):.1f} MiB for 1"

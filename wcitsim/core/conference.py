@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from wcitsim.core.outcome import Outcome
-from wcitsim.core.rules import delegation_votes, settle_text, signing_probabilities
+from wcitsim.core.rules import apply_votes, contested_clauses, delegation_votes, signing_probabilities, tally
 from wcitsim.core.session import (
     chair_draft,
     field_measures,
@@ -141,7 +141,7 @@ class Conference:
             self.model_votes = np.zeros((*draft.shape[:-1], w.n, w.agenda.k), dtype=np.int8)
             return
         view = self.view()
-        _, self.contested, _ = settle_text(
+        self.contested = contested_clauses(
             draft, w.agenda.status_quo, view, self.salience, w.scenario.voting, w.signing.exponent
         )
         self.model_votes = delegation_votes(
@@ -161,10 +161,9 @@ class Conference:
             for i, clauses in votes.items():
                 for k, vote in clauses.items():
                     cast[:, i, k] = vote
-        self.text, _, self.tallies = settle_text(
-            self.final_draft, w.agenda.status_quo, self.view(), self.salience, w.scenario.voting,
-            w.signing.exponent, votes=cast,
-        )  # fmt: skip
+        self.text, self.tallies = apply_votes(
+            self.final_draft, w.agenda.status_quo, self.contested, tally(cast), w.scenario.voting
+        )
 
     def signing_probabilities(self, decided: Mapping[int, bool] | None = None) -> np.ndarray:
         """P(sign) of each delegation for the final text (R × N), the ``decided`` ones fixed (groups conform)."""

@@ -10,7 +10,9 @@ import numpy as np
 from wcitsim.core.utility import normalized, sign_probability, utility_gain
 
 __all__ = [
+    "apply_votes",
     "clause_votes",
+    "contested_clauses",
     "delegation_votes",
     "group_share",
     "lacks_consensus",
@@ -58,6 +60,22 @@ def clause_votes(draft, status_quo, position, exponent: float, band: float) -> n
     return tally(delegation_votes(draft, status_quo, position, exponent, band))
 
 
+def contested_clauses(draft, status_quo, position, salience, voting, exponent: float) -> np.ndarray:
+    """Which clauses of the draft lack consensus, (..., K): changed from 1988, and too many delegations object."""
+    objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
+    return (draft != status_quo) & lacks_consensus(objecting.mean(axis=-2), voting)
+
+
+def apply_votes(draft, status_quo, contested, tallies, voting):
+    """The final text and the recorded tallies: a contested clause that does not pass falls back to 1988.
+
+    Tallies (..., K, 3) are kept only on contested clauses (zero elsewhere, and under the consensus rule).
+    """
+    passed = passes(tallies[..., 0], tallies[..., 1], voting)
+    final = np.where(contested & ~passed, status_quo, draft)
+    return final, np.where(contested[..., None] & (voting.rule != "consensus"), tallies, 0)
+
+
 def settle_text(draft, status_quo, position, salience, voting, exponent: float, votes=None):
     """Apply the deadline rule: clauses with consensus stand, the others go to a vote (or fall).
 
@@ -66,16 +84,12 @@ def settle_text(draft, status_quo, position, salience, voting, exponent: float, 
     ``votes`` (..., N, K of 1, −1, 0) replaces the votes the positions imply, as when
     students cast their delegations' votes.
     """
-    changed = draft != status_quo
-    objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
-    contested = changed & lacks_consensus(objecting.mean(axis=-2), voting)
+    contested = contested_clauses(draft, status_quo, position, salience, voting, exponent)
     if votes is None:
         tallies = clause_votes(draft, status_quo, position, exponent, voting.abstain_band)
     else:
         tallies = tally(votes)
-    passed = passes(tallies[..., 0], tallies[..., 1], voting)
-    final = np.where(contested & ~passed, status_quo, draft)
-    tallies = np.where(contested[..., None] & (voting.rule != "consensus"), tallies, 0)
+    final, tallies = apply_votes(draft, status_quo, contested, tallies, voting)
     return final, contested, tallies
 
 

@@ -49,8 +49,9 @@ def pressure(protocol, session: int, sessions: int) -> float:
 
 
 def concede(position, yield_weight, draft, rate: float) -> np.ndarray:
-    """Move toward the draft on the clauses a delegation cares least about: p + rate · yielding · (draft − p)."""
-    return position + rate * yield_weight * (draft - position)
+    """Move toward the draft on the clauses a delegation cares least about, in place: p += rate · yielding · (draft − p)."""
+    position += rate * yield_weight * (draft - position)
+    return position
 
 
 def lobby(position, target, pull) -> np.ndarray:

@@ -32,32 +32,13 @@ __all__ = [
 
 
 @contextmanager
-def writing_atomically(path: Path, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path`` for writing; on success it is synced and renamed to ``path``.
-
-    ``mode`` is ``"w"`` (text, UTF-8) or ``"wb"``.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Have ``write(tmp_path)`` write the file (e.g. ``frame.to_parquet``), then sync and rename it to ``path``."""
+def _beside(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; when the block ends without error it is synced and renamed to ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        write(Path(tmp))
+        yield Path(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
@@ -65,6 +46,23 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def writing_atomically(path: Path, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path`` for writing; on success it is synced and renamed to ``path``.
+
+    ``mode`` is ``"w"`` (text, UTF-8) or ``"wb"``.
+    """
+    encoding = None if "b" in mode else "utf-8"
+    with _beside(path) as tmp, open(tmp, mode, encoding=encoding) as handle:
+        yield handle
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Have ``write(tmp_path)`` write the file (e.g. ``frame.to_parquet``), then sync and rename it to ``path``."""
+    with _beside(path) as tmp:
+        write(tmp)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
