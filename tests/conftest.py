@@ -6,18 +6,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from wcitsim.data import default_data_dir
-
-try:
-    import psutil
-except ImportError:  # pragma: no cover - psutil comes with dask[distributed]; without it there is no guard
-    psutil = None
 
 #: The processes the tests left running, as the guard found them (pid and command line).
 LEFT_BEHIND = pytest.StashKey[list[str]]()
@@ -90,6 +87,21 @@ def running(pid: int) -> bool:
         return False
 
 
+def still_running_after(pids: list[int], seconds: float) -> list[int]:
+    """Wait up to ``seconds`` for the processes ``pids`` to end; return those still running then."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(map(running, pids)):
+        time.sleep(0.1)
+    return [pid for pid in pids if running(pid)]
+
+
+def kill_all(pids: list[int]) -> None:
+    """Kill whichever of ``pids`` still runs (a test's clean-up after a failed check)."""
+    for pid in filter(running, pids):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _become_subreaper() -> None:
     """Have orphaned descendants (the child of a process a test killed) reparented to this process, not init."""
     if sys.platform == "linux":
@@ -154,9 +166,6 @@ def no_process_left_behind(request):
     killed parent is found too. Processes that end within :data:`GRACE` seconds (a
     browser closing) and this process's own multiprocessing helpers are not counted.
     """
-    if psutil is None:
-        yield
-        return
     _become_subreaper()
     me = psutil.Process()
     before = set()

@@ -98,8 +98,7 @@ def test_read_run_refuses_incomplete_folders(tmp_path):
 )
 def test_a_killed_sweep_leaves_no_worker_running(tmp_path, sig, executor, processes):
     """Kill a sweep's main process (kill -9 or SIGTERM): within seconds none of its processes is left."""
-    pytest.importorskip("psutil")
-    from conftest import descendants, running
+    from conftest import descendants, kill_all, still_running_after
 
     spec = tmp_path / "long.toml"
     spec.write_text(LONG_SWEEP, encoding="utf-8")
@@ -128,13 +127,9 @@ def test_a_killed_sweep_leaves_no_worker_running(tmp_path, sig, executor, proces
         assert proc.poll() is None
         os.kill(proc.pid, sig)
         proc.wait(timeout=10)
-        deadline = time.time() + 10
-        while time.time() < deadline and any(map(running, started)):
-            time.sleep(0.1)
-        assert not [pid for pid in started if running(pid)], "processes of the killed sweep are still running"
+        assert not still_running_after(started, 10), "processes of the killed sweep are still running"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for pid in filter(running, started):
-            os.kill(pid, signal.SIGKILL)
+        kill_all(started)

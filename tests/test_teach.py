@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,8 +9,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
-from conftest import free_port
+from conftest import free_port, kill_all, still_running_after
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
@@ -73,33 +73,10 @@ def _answers(address: str) -> bool:
 
 
 def _solara_children(pid: int) -> list[int]:
-    """The processes under ``pid`` whose command line names solara (psutil if installed, else /proc)."""
-    try:
-        import psutil
-    except ImportError:
-        found = []
-        for entry in Path("/proc").iterdir():
-            try:
-                ppid = int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
-                cmdline = entry.joinpath("cmdline").read_bytes()
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid and b"solara" in cmdline:
-                found.append(int(entry.name))
-        return found
+    """The processes under ``pid`` whose command line names solara."""
     return [c.pid for c in psutil.Process(pid).children(recursive=True) if "solara" in " ".join(c.cmdline())]
 
 
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks the child up in /proc")
 def test_sigterm_of_teach_stops_its_solara_child(tmp_path):
     port = free_port()
     address = f"http://127.0.0.1:{port}/"
@@ -118,14 +95,10 @@ def test_sigterm_of_teach_stops_its_solara_child(tmp_path):
         assert children, "wcitsim teach started no solara child"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 143
-        deadline = time.time() + 5
-        while time.time() < deadline and any(map(_running, children)):
-            time.sleep(0.1)
-        assert not [pid for pid in children if _running(pid)], "the solara child outlived wcitsim teach"
+        assert not still_running_after(children, 5), "the solara child outlived wcitsim teach"
         assert "Traceback" not in (tmp_path / "stderr.txt").read_text(errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for pid in filter(_running, children):
-            os.kill(pid, signal.SIGKILL)
+        kill_all(children)

@@ -49,9 +49,6 @@ class Conference:
         policy: the chair's drafting policy for the final draft (None: the scenario's).
         trace: compute the per-session diagnostics (False: only at the opening and
             the deadline, NaN between; what sweeps need).
-
-    The phase is ``"session"`` while sessions remain, then ``"vote"``, ``"sign"``
-    and ``"done"``.
     """
 
     def __init__(
@@ -85,14 +82,6 @@ class Conference:
     @property
     def replications(self) -> int:
         return len(self.streams)
-
-    @property
-    def phase(self) -> str:
-        if self.closed < self.sessions:
-            return "session"
-        if self.text is None:
-            return "vote"
-        return "sign" if self.signed is None else "done"
 
     def view(self) -> np.ndarray:
         """The positions capitals judge the text by, R × N × K."""

@@ -23,7 +23,6 @@ import mesa
 import numpy as np
 
 from wcitsim.core.conference import Conference
-from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
 from wcitsim.core.outcome import Outcome
 from wcitsim.core.world import Streams, World, build_world
 from wcitsim.data import Dataset, load_dataset
@@ -86,9 +85,10 @@ class WcitModel(mesa.Model):
                 "draft": lambda m: m.draft.tolist(),
                 "projected": "projected",
                 "signatories": "signatories",
-                "polarization": lambda m: float(esteban_ray(m.main_axis())),
-                "bimodality": lambda m: float(bimodality(m.main_axis())),
-                "cohesion": lambda m: float(cohesion(m.main_axis(), m.world.membership)),
+                # the field's shape as the conference measured it after the session (not measured again)
+                "polarization": lambda m: float(m.conference.measures[-1][0][0]),
+                "bimodality": lambda m: float(m.conference.measures[-1][1][0]),
+                "cohesion": lambda m: float(m.conference.measures[-1][2][0]),
             },
             agent_reporters={
                 "iso3": "iso3",
@@ -117,10 +117,6 @@ class WcitModel(mesa.Model):
     def signatories(self) -> int | None:
         """How many signed (None until the signing)."""
         return None if self.conference.signed is None else int(self.conference.signed[0].sum())
-
-    def main_axis(self) -> np.ndarray:
-        """Each delegation's salience-weighted mean position."""
-        return main_axis(self.conference.position[0], self.conference.salience_norm[0])
 
     def step(self) -> None:
         """One session: the chair drafts, delegations negotiate; after the last, the vote and the signing."""

@@ -56,8 +56,6 @@ from wcitsim.teach.classroom.store import (
 
 __all__ = ["ClassRoom", "Refused", "Settings", "load_class", "new_class"]
 
-PHASES = ("lobby", "negotiate", "vote", "sign", "done")
-
 
 class ClassRoom:
     """A class session: seats, phases, the turn clock, what students see, saved after every change.
