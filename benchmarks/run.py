@@ -26,13 +26,13 @@ from wcitsim.io.scenario import load_scenario
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
 
 
-def rate(world, engine: str, replications: int, repeats: int) -> float:
-    """Best replications per second over ``repeats`` runs."""
+def rate(world, engine: str, replications: int, repeats: int, **options) -> float:
+    """Best replications per second over ``repeats`` runs (``options``: ``trace``, ``measure``)."""
     seeds = replication_seeds(1, replications)
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        run_outcome(world, seeds, engine)
+        run_outcome(world, seeds, engine, **options)
         best = min(best, time.perf_counter() - start)
     return replications / best
 
@@ -72,11 +72,18 @@ def main() -> None:
     args = parser.parse_args()
     world = build_world(load_scenario(BASELINE), load_dataset())
     run_outcome(world, replication_seeds(0, 32))  # warm up
-    vec = rate(world, "vectorized", args.vectorized_reps, 3)
+    vec = rate(world, "vectorized", args.vectorized_reps, 3, trace=False, measure=False)
+    ends = rate(world, "vectorized", args.vectorized_reps // 4, 1, trace=False)
+    traced = rate(world, "vectorized", 200, 1)
     ref = rate(world, "reference", args.reference_reps, 1)
     print(f"baseline: {world.n} delegations × {world.agenda.k} clauses × {world.sessions} sessions, one core")
     print(
-        f"  vectorized engine: {vec:8.1f} replications/s ({args.vectorized_reps} replications, batches of 32)"
+        f"  vectorized engine: {vec:8.1f} replications/s ({args.vectorized_reps} replications, batches of 32; "
+        "no diagnostics, as in a calibration)"
+    )
+    print(
+        f"    with the field measured at the opening and the deadline (sweeps): {ends:8.1f} replications/s; "
+        f"after every session too (wcitsim run): {traced:6.1f} replications/s"
     )
     print(f"  reference engine:  {ref:8.2f} replications/s ({args.reference_reps} replications, Mesa agents)")
     print(f"  ratio vectorized / reference: {vec / ref:,.0f}×")

@@ -159,7 +159,7 @@ def test_students_who_do_nothing_leave_the_model_run_unchanged(tmp_path):
     assert all(row["won"] == 0 and row["text_won"] == 0 for row in d["delegations"])
     assert {row["iso3"] for row in d["students"]} == {"USA", "CHN", "KEN"}
     assert all(row["deviation"] is None and row["acted_steps"] == 0 for row in d["students"])
-    assert d["record"] == {"signed_known": 52, "known": 96, "eligible": 144, "signed": 89}
+    assert d["record"] == {"signed_known": 56, "known": 100, "eligible": 144, "signed": 89}
     m = d["model_range"]
     assert m["runs"] == 200 and m["signed_interval"][0] <= m["signed_mean"] <= m["signed_interval"][1]
     assert all(0 < share <= 1 for share in m["text_share"])  # the class's text is among the model's own

@@ -7,7 +7,7 @@ import pytest
 
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.drafting import DraftContext, draft_compromise, draft_majority, draft_median
-from wcitsim.core.measures import bimodality, cohesion, esteban_ray
+from wcitsim.core.measures import cohesion
 from wcitsim.core.rules import clause_votes, objections, settle_text, signing_probabilities
 from wcitsim.core.utility import normalized, sign_probability, utility, utility_gain
 from wcitsim.core.world import SigningParams, _interaction
@@ -176,13 +176,7 @@ def test_signing_with_group_conformity_by_hand():
     assert prob.tolist() == pytest.approx(p2.tolist())
 
 
-def test_polarization_measures_on_known_fields():
-    poles = np.array([0.0] * 50 + [0.999] * 50)
-    spread = np.linspace(0, 1, 100)
-    assert esteban_ray(poles) == pytest.approx(1.0)
-    assert esteban_ray(np.full(100, 0.3)) == pytest.approx(0.0)
-    assert esteban_ray(spread) < 0.2
-    assert bimodality(poles) > 5 / 9 > bimodality(spread)
+def test_group_cohesion_by_hand():
     membership = np.array([[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5]])
     assert cohesion(np.array([0.2, 0.2, 0.9, 0.9]), membership) == pytest.approx(1.0)
     # each group's members sit 0.25 from its mean -> 1 - 2 * 0.25

@@ -82,7 +82,7 @@ def test_raising_a_reservation_never_turns_no_into_yes(shift, who, gains, u):
 def test_same_seed_same_result(seed):
     world = build_world(load_scenario(TOY), DATA)
     a, b = run_outcome(world, [seed]), run_outcome(world, [seed])
-    for name in ("text", "position", "probability", "signed", "polarization"):
+    for name in ("text", "position", "probability", "signed", "field", "votes"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
 
 

@@ -217,4 +217,4 @@ def test_protocol_runs_on_the_baseline(protocol):
     )
     result = run_scenario(scenario, 2, 1)
     assert result.outcome.text.shape == (2, 8)
-    assert result.summary()["countries"]["n_known"] == 96
+    assert result.summary()["countries"]["n_known"] == 100

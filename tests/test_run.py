@@ -28,7 +28,9 @@ def test_golden_toy_result():
     assert s["countries"]["brier"] == pytest.approx(golden["brier"], abs=1e-12)
     assert [c["modal"] for c in s["text"]["clauses"]] == golden["text_modal"]
     assert [c["mean"] for c in s["text"]["clauses"]] == pytest.approx(golden["text_mean"], abs=1e-12)
-    assert s["polarization"]["esteban_ray"] == pytest.approx(golden["esteban_ray"], abs=1e-12)
+    for measure, values in golden["field_table"].items():
+        # distances come from a Gram matrix: the silhouette is good to about 1e-8, not to 1e-12
+        assert s["field"]["table"][measure] == pytest.approx(values, abs=1e-7), measure
     p_sign = dict(zip(result.countries().iso3, result.countries().p_sign, strict=True))
     assert p_sign == pytest.approx(golden["p_sign"], abs=1e-12)
 
@@ -42,7 +44,7 @@ def test_run_writes_tables_meta_and_figures(tmp_path, capsys):
     files = {p.name for p in folder.iterdir()}
     assert files == {
         "countries.parquet", "replications.parquet", "sessions.parquet", "votes.parquet",
-        "summary.json", "meta.json", "text_by_session.png", "polarization.png", "sign_map.png",
+        "summary.json", "meta.json", "text_by_session.png", "field.png", "sign_map.png", "record_vote.parquet",
     }  # fmt: skip
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["root_seed"] == 4 and len(meta["replication_seeds"]) == 8
@@ -68,8 +70,8 @@ def test_run_json_has_the_documented_keys(capsys):
     assert main(["run", str(TOY), "--reps", "4", "--json", "--no-write"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary) == {
-        "scenario", "engine", "replications", "seed", "split", "countries", "text", "polarization",
-        "timing", "version", "output",
+        "scenario", "engine", "replications", "seed", "split", "countries", "text", "field",
+        "projected_signatories", "record_vote", "timing", "version", "output",
     }  # fmt: skip
     documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     for key in summary:

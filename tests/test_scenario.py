@@ -54,7 +54,7 @@ CASES = [
     ('[protocol]\nname = "bargain"\n', "protocol.name: 'bargain' is not known; expected one of"),
     (
         '[chair]\npolicy = "dictator"\n',
-        "chair.policy: 'dictator' is not known; expected one of compromise, majority, median",
+        "chair.policy: 'dictator' is not known; expected one of compromise, final_acts, majority, median",
     ),
     ('[seeder]\nname = "oracle"\n', "seeder.name: 'oracle' is not known"),
     (

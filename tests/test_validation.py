@@ -12,8 +12,10 @@ import pytest
 from wcitsim.cli import main
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.io.scenario import load_scenario
+from wcitsim.validation.bootstrap import compare, paired_bootstrap
 from wcitsim.validation.calibrate import Parameter, calibrate, known_states, scenario_loss, write_calibrated
-from wcitsim.validation.crossval import cross_validate, group_majority, logistic, make_folds
+from wcitsim.validation.crossval import PAIRS, QUICK, cross_validate, make_folds
+from wcitsim.validation.predictors import GroupMajority, Logit, SigningRefit, without_outcome_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"
@@ -22,16 +24,16 @@ DATA = load_dataset()
 
 def test_folds_partition_the_known_states_and_are_stratified():
     plan = make_folds(DATA, 5, seed=3)
-    assert sorted(plan.states) == sorted(known_states(DATA)) and len(plan.states) == 96
+    assert sorted(plan.states) == sorted(known_states(DATA)) and len(plan.states) == 100
     assert set(plan.fold.values()) == set(range(5))
     sizes = pd.Series(plan.fold).value_counts()
     assert sizes.max() - sizes.min() <= 1
     signed = DATA.record.loc[list(plan.states), "decision"] == "signed"
     per_fold = signed.groupby(pd.Series(plan.fold)).mean()
-    assert per_fold.max() - per_fold.min() < 0.15  # stratified: each fold near 52/96
+    assert per_fold.max() - per_fold.min() < 0.15  # stratified: each fold near 56/100
     assert make_folds(DATA, 5, seed=3) == plan
     loo = make_folds(DATA, "loo")
-    assert loo.k == 96 and sorted(loo.fold.values()) == list(range(96))
+    assert loo.k == 100 and sorted(loo.fold.values()) == list(range(100))
 
 
 def _flip(data: Dataset, iso: str) -> Dataset:
@@ -48,9 +50,10 @@ def test_a_states_decision_never_moves_its_own_out_of_fold_prediction(iso):
     flipped = _flip(DATA, iso)
     train, test = plan.split(plan.fold[iso])
     assert iso in test and iso not in train
-    for make in (group_majority, logistic):
-        before = make(DATA, scenario)(train, test)[0]
-        after = make(flipped, scenario)(train, test)[0]
+    columns = tuple(scenario.seeder.covariate_weights)
+    for make in (GroupMajority, lambda d, s: Logit(d, s, "logit", columns)):
+        before = make(DATA, scenario).fit(train, test).probability
+        after = make(flipped, scenario).fit(train, test).probability
         assert before[iso] == pytest.approx(after[iso], abs=1e-12)
     # the calibrated simulation: calibrate on the training states of both records, tiny budget
     toy = load_scenario(TOY)
@@ -91,19 +94,127 @@ def test_calibrated_scenario_file_loads_and_records_its_origin(tmp_path):
     assert loaded.signing.intercept == pytest.approx(result.values["signing.intercept"], rel=1e-5)
 
 
-def test_cross_validation_scores_every_predictor_on_the_same_folds(tmp_path):
+SCORECARD = [
+    "everyone_signs", "group_majority", "logit: UNGA ideal point", "logit: covariates + groups", "logit: + ties",
+    "model (single_text)", "model, text predicted", "model without outcome inputs", "no conference", "compromise",
+    "expected_utility", "exchange",
+]  # fmt: skip
+
+
+def test_cross_validation_scores_every_predictor_on_the_same_folds():
     scenario = load_scenario(TOY).replace(**{"seating.mode": "all"})
     v = cross_validate(scenario, DATA, k=4, reps=4, seed=0, budget=4, tune=True, other_reps=1)
     scores = v.scores()
-    assert list(scores) == [
-        "everyone_signs", "group_majority", "logistic", "model (single_text)", "compromise", "expected_utility", "exchange",
-    ]  # fmt: skip
+    assert list(scores) == SCORECARD
     for s in scores.values():
-        assert s["n_known"] == 96
+        assert s["n_known"] == 100
         assert 0 <= s["brier"] <= 1 and 0 <= s["accuracy"] <= 1
-    assert scores["everyone_signs"]["accuracy"] == pytest.approx(52 / 96)
+    assert scores["everyone_signs"]["accuracy"] == pytest.approx(56 / 100)
     assert scores["everyone_signs"]["split"]["signed_median"] == 144
-    assert "text" in scores["model (single_text)"] and "text" not in scores["logistic"]
+    assert "text" in scores["model (single_text)"] and "text" not in scores["logit: + ties"]
+    # the ablation drafts the Final Acts: its text matches on every comparable clause
+    assert scores["no conference"]["text"]["matches_mean"] == scores["no conference"]["text"]["comparable"]
+    # every simulation is calibrated in its own folds: its own coefficients, fold by fold
+    fitted = {r.name: r.fitted for r in v.results}
+    assert fitted["compromise"][0]["coefficients"] != fitted["model (single_text)"][0]["coefficients"]
+    assert "protocol.concession" not in fitted["no conference"][0]["coefficients"]
+    assert set(fitted["exchange"][0]["coefficients"]) == {
+        "signing.intercept",
+        "signing.temperature",
+        "signing.conformity",
+    }
+    assert (
+        "seeder.covariate_weights.foc_2012" not in fitted["model without outcome inputs"][0]["coefficients"]
+    )
+    vote = scores["model (single_text)"]["record_vote"]
+    assert vote["record"] == {"yes": 77, "no": 33, "abstain": 8, "moved_by": "IRN", "date": "2012-12-13"}
+    assert sum(vote["tally_scaled"]) == pytest.approx(118)
+    assert vote["replications"] == 4 * 4  # pooled over the folds
+    names = {(c["a"], c["b"]) for c in v.comparisons()}
+    assert names == {(a.format(model="model (single_text)"), b) for a, b in PAIRS}
+
+
+def test_workers_do_not_change_the_scorecard():
+    scenario = load_scenario(TOY).replace(**{"seating.mode": "all"})
+    one = cross_validate(scenario, DATA, k=3, reps=2, seed=1, budget=3, other_reps=1, workers=1)
+    two = cross_validate(scenario, DATA, k=3, reps=2, seed=1, budget=3, other_reps=1, workers=2)
+    assert one.scores() == two.scores()
+
+
+def test_paired_bootstrap_known_answers():
+    rng = np.random.default_rng(0)
+    # a constant difference: every resample has the same mean, the interval is that point
+    same = paired_bootstrap(np.full(50, 0.3), np.full(50, 0.1), rng)
+    assert same["difference"] == pytest.approx(0.2) and same["interval"] == pytest.approx([0.2, 0.2])
+    assert same["share_a_better"] == 0.0
+    # differences ±1 in equal numbers: mean 0, the resampled mean has sd 1/√n; the 90 % interval
+    # is about ±1.645/√n (normal approximation)
+    n = 400
+    d = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    result = paired_bootstrap(d, np.zeros(n), rng, draws=20000)
+    assert result["difference"] == pytest.approx(0.0)
+    lo, hi = result["interval"]
+    assert lo == pytest.approx(-1.645 / np.sqrt(n), abs=0.01) and hi == pytest.approx(
+        1.645 / np.sqrt(n), abs=0.01
+    )
+    # a perfect predictor against a coin: Brier 0 vs 0.25 on every state, so "better" with the point interval
+    record = pd.Series(["signed", "not_signed"] * 10, index=[f"S{i:02d}" for i in range(20)])
+    perfect = pd.Series((record == "signed").astype(float).to_numpy(), index=record.index)
+    coin = pd.Series(0.5, index=record.index)
+    c = compare(perfect, coin, record, "perfect", "coin", seed=0)
+    assert c["brier"]["difference"] == pytest.approx(-0.25) and c["brier"]["interval"] == pytest.approx(
+        [-0.25, -0.25]
+    )
+    assert (
+        c["brier"]["verdict"] == "better"
+        and compare(coin, perfect, record, "c", "p", 0)["brier"]["verdict"] == "worse"
+    )
+    assert compare(coin, coin, record, "c", "c", 0)["log_loss"]["verdict"] == "no difference at 90 %"
+
+
+def test_text_left_out_of_the_loss_is_not_fitted():
+    """With text_weight 0 the loss is the log-loss alone; the default adds the share of clauses missing."""
+    toy = load_scenario(TOY)
+    states = ["USA", "DEU", "RUS", "CHN", "KEN", "BRA"]
+    with_text = scenario_loss(toy, DATA, states, 8, 0)
+    without = scenario_loss(toy, DATA, states, 8, 0, text_weight=0.0)
+    from wcitsim.core.world import build_world, replication_seeds
+    from wcitsim.experiments.runner import run_outcome
+
+    world = build_world(toy, DATA)
+    o = run_outcome(world, replication_seeds(0, 8))
+    final = world.agenda.final_acts
+    comparable = np.isfinite(final)
+    assert with_text - without == pytest.approx(float(np.mean(o.text[:, comparable] != final[comparable])))
+
+
+def test_the_sensitivity_scenario_drops_the_outcome_inputs():
+    scenario = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    changed, free = without_outcome_inputs(scenario)
+    assert changed.seeder.covariate_weights["foc_2012"] == 0.0
+    assert "CEPT" not in changed.groups.anchors or not changed.groups.anchors["CEPT"]
+    assert "eu" not in changed.groups.cohesion
+    assert all(p.path != "seeder.covariate_weights.foc_2012" for p in free)
+
+
+def test_signing_refit_fits_only_the_signing_rule():
+    scenario = load_scenario(TOY).replace(**{"seating.mode": "all", "protocol.name": "compromise"})
+    refit = SigningRefit("compromise", scenario, DATA, reps=2, seed=0, budget=30).prepare()
+    train = known_states(DATA)[:60]
+    fit = refit.fit(train, known_states(DATA))
+    assert set(fit.info["coefficients"]) == {"signing.intercept", "signing.temperature", "signing.conformity"}
+    # the fit never does worse on its training states than where it starts (the middle of the ranges)
+    start = log_loss_of(refit, [0.5, 0.5, 0.5], train)
+    assert fit.info["loss"] <= start + 1e-12
+
+
+def log_loss_of(refit, unit, states):
+    from wcitsim.metrics import log_loss
+
+    index = {s: i for i, s in enumerate(refit.prepared["iso3"])}
+    rows = [index[s] for s in states if s in index]
+    y = (DATA.record.loc[[refit.prepared["iso3"][r] for r in rows], "decision"] == "signed").to_numpy()
+    return log_loss(refit._probability(unit)[rows], y)
 
 
 def test_validate_command_writes_the_report(tmp_path, capsys):
@@ -115,7 +226,7 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed["scores"]) >= {"logistic", "group_majority", "everyone_signs", "model (single_text)"}
+    assert list(printed["scores"]) == SCORECARD
     folder = Path(printed["output"])
     assert {p.name for p in folder.iterdir()} == {
         "report.md",
@@ -125,9 +236,32 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
         "regions.png",
     }
     report = (folder / "report.md").read_text()
-    assert "## Scores (out of fold)" in report and "logistic regression" in report
+    for heading in ("## Scores (out of fold)", "## Differences that matter", "## The record's vote"):
+        assert heading in report
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 96
+    assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 100
+    assert len(metrics["comparisons"]) == len(PAIRS)
+
+
+def test_quick_validation_has_the_keys_of_the_full_report(tmp_path, capsys):
+    scenario = tmp_path / "toy_all.toml"
+    scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
+    assert main(["validate", str(scenario), "--quick", "--out", str(tmp_path), "--json"]) == 0
+    quick = json.loads(capsys.readouterr().out)
+    args = ["--folds", "3", "--reps", "2", "--budget", "3", "--protocol-reps", "1"]
+    assert main(["validate", str(scenario), *args, "--out", str(tmp_path), "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert quick["quick"] and not full["quick"] and quick["folds"] == QUICK["k"]
+
+    def keys(node, prefix=""):
+        """Dotted keys, not descending where the keys are data (ISO3 codes, regions)."""
+        if not isinstance(node, dict) or prefix.rsplit(".", 1)[-1] in ("by_region", "movers", "supporters"):
+            return set()
+        return {f"{prefix}.{k}" for k in node} | set().union(
+            *(keys(v, f"{prefix}.{k}") for k, v in node.items())
+        )
+
+    assert keys(quick) - {".output"} == keys(full) - {".output"}
 
 
 def test_calibrate_command(tmp_path, capsys):

@@ -7,7 +7,7 @@ compared with the record of 14 December 2012.
     >>> from wcitsim import load_scenario, run_scenario
     >>> result = run_scenario(load_scenario("scenarios/wcit2012.toml"), replications=20)
     >>> result.summary()["split"]["known_states"]["record_signed"]
-    52
+    56
 """
 
 # Importing the core registers its protocols, chair policies and seeders by name,

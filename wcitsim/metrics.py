@@ -1,6 +1,6 @@
 """Comparisons with the record: pure functions over arrays and Series keyed by ISO3 code.
 
-The record is partial (96 of 144 signing decisions known), so per-country scores
+The record is partial (100 of 144 signing decisions known), so per-country scores
 use the states whose decision is known, and the split is compared on two stated
 bases (see :func:`split_summary`).
 """

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "plot_polarization",
+    "plot_field",
     "plot_region_bars",
     "plot_reliability",
     "plot_sign_map",
@@ -42,18 +42,44 @@ def plot_text_by_session(drafts: np.ndarray, clauses: list[str], final_acts: np.
     return ax
 
 
-def plot_polarization(polarization: np.ndarray, bimodality: np.ndarray, ax, threshold: float = 5 / 9):
-    """Esteban–Ray polarization and the bimodality coefficient over sessions (R × (S+1) each), with 90 % bands."""
-    sessions = np.arange(polarization.shape[1])
-    for values, label in ((polarization, "Esteban–Ray polarization"), (bimodality, "bimodality coefficient")):
-        lo, hi = np.quantile(values, [0.05, 0.95], axis=0)
-        line = ax.plot(sessions, values.mean(axis=0), label=label)[0]
-        ax.fill_between(sessions, lo, hi, alpha=0.2, color=line.get_color())
-    ax.axhline(threshold, linestyle="--", color="grey", linewidth=1, label="bimodal above 5/9")
+def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | None = None):
+    """The field's shape over the sessions (``Outcome.field``, R × (S+1) × 2 × M, the M ``measures``
+    named as in ``FIELD_MEASURES``), with 90 % bands.
+
+    Left axis: bipolarity and Esteban–Ray over the regional groups, at the table
+    (solid) and in the capitals' interests (dashed). Right axis: the number of
+    poles. ``session`` marks the current session.
+    """
+    sessions = np.arange(field.shape[1])
+    traced = np.isfinite(field[:, :, 1, 0]).all(axis=0)
+    views = ((1, "-", "table"), (0, "--", "interests"))
+    for measure, label, colour in (
+        ("bipolarity", "bipolarity", "C0"),
+        ("er_groups", "Esteban–Ray, groups", "C1"),
+    ):
+        m = measures.index(measure)
+        for v, style, where in views:
+            values = field[:, traced, v, m]
+            ax.plot(sessions[traced], values.mean(axis=0), style, color=colour, label=f"{label} ({where})")
+            if v == 1:
+                lo, hi = np.quantile(values, [0.05, 0.95], axis=0)
+                ax.fill_between(sessions[traced], lo, hi, alpha=0.15, color=colour)
     ax.set_xlabel("session (0 = opening)")
-    ax.set_ylim(0, 1)
+    ax.set_ylabel("index (0 to 1)")
+    ax.set_ylim(0, 1.02)
+    twin = ax.twinx()
+    m = measures.index("clusters")
+    for v, style, where in views:
+        twin.plot(sessions[traced], field[:, traced, v, m].mean(axis=0), style, color="0.35", marker=".",
+                  label=f"poles ({where})")  # fmt: skip
+    twin.set_ylabel("poles (mean over replications)")
+    twin.set_ylim(0.5, max(6.5, float(np.nanmax(field[:, :, :, m])) + 0.5))
+    if session is not None:
+        ax.axvline(session, color="0.2", linewidth=1, linestyle=":")
     ax.set_title("From a multipolar field to two camps?")
-    ax.legend(fontsize="small")
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = twin.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, fontsize="x-small", loc="lower left", ncol=2)
     return ax
 
 

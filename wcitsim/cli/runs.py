@@ -66,9 +66,12 @@ def _format_clause(clause: dict) -> str:
     return f"    {clause['id']:<13} {mark} {clause['modal_label']}{share}; Final Acts: {fa}{vote}"
 
 
+from wcitsim.experiments.instruments import record_vote_line, trajectory_line  # noqa: E402
+
+
 def format_run(summary: dict, folder: Path | None) -> str:
     """Render a run's summary as a few readable lines."""
-    split, c, text, pol = summary["split"], summary["countries"], summary["text"], summary["polarization"]
+    split, c, text = summary["split"], summary["countries"], summary["text"]
     known, eligible = split["known_states"], split["eligible"]
     lo, hi = known["signed_interval"]
     elo, ehi = eligible["signed_interval"]
@@ -90,15 +93,10 @@ def format_run(summary: dict, folder: Path | None) -> str:
         f"{100 * text['share_all_but_two']:.0f} % of replications match at least {text['comparable'] - 2}",
     ]
     lines += [_format_clause(clause) for clause in text["clauses"]]
-    er, bim, binary = pol["esteban_ray"], pol["bimodality"], pol["binary_from_session"]
-    lines.append(
-        f"  polarization (Esteban–Ray) opening {er[0]:.2f} → deadline {er[-1]:.2f}; bimodality {bim[0]:.2f} → {bim[-1]:.2f}"
-        + (
-            f"; two camps (bimodality > 5/9) from session {binary}"
-            if binary is not None
-            else "; never bimodal"
-        )
-    )
+    lines.append(f"  the field, capitals' interests: {trajectory_line(summary['field'], 'interest')}")
+    lines.append(f"  the field, at the table: {trajectory_line(summary['field'], 'table')}")
+    if summary["record_vote"] is not None:
+        lines.append(f"  {record_vote_line(summary['record_vote'])}")
     timing = summary["timing"]
     lines.append(f"  {timing['seconds']:.2f} s ({timing['replications_per_second']:.0f} replications/s)")
     if folder is not None:

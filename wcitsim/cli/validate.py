@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from wcitsim.cli import options
 from wcitsim.errors import UsageError
 
 __all__ = ["add_calibrate", "add_validate"]
+
+CORES = os.cpu_count() or 1
 
 
 def _fold_progress(quiet: bool):
@@ -22,7 +25,7 @@ def _fold_progress(quiet: bool):
 def _score_line(name: str, sc: dict, eligible: int) -> str:
     split = sc["split"]
     return (
-        f"  {name:<22} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
+        f"  {name:<30} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
         f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_median']:.0f} / {eligible - split['signed_median']:.0f} "
         f"vs {split['record_signed']} / {split['record_not_signed']}"
         + (f"; text {sc['text']['matches_mean']:.2f} of {sc['text']['comparable']}" if "text" in sc else "")
@@ -40,7 +43,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
-        args.protocol_reps,
+        args.protocol_reps, workers=args.workers, quick=args.quick,
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
@@ -48,20 +51,50 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         "wcitsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("wcitsim") else "wcitsim validate ..."
     )
     folder = write_validation(v, args.out, command)
-    scores = v.scores()
+    scores, comparisons = v.scores(), v.comparisons()
     if args.json:
-        report = {"verdict": verdict(scores), "folds": v.plan.k, "scores": scores, "output": str(folder)}
+        report = {
+            "verdict": verdict(scores, comparisons),
+            "folds": v.plan.k,
+            "quick": v.quick,
+            "replications": v.reps,
+            "budget": v.budget if v.tuned else None,
+            "scores": scores,
+            "comparisons": comparisons,
+            "output": str(folder),
+        }
         print(json.dumps(report, indent=2))
         return 0
+    mode = " (quick)" if v.quick else ""
     print(
-        f"wcitsim validate: {scenario.meta.name}, {v.plan.k} folds over {len(v.plan.states)} known states, seed {v.plan.seed}"
+        f"wcitsim validate{mode}: {scenario.meta.name}, {v.plan.k} folds over {len(v.plan.states)} known states, "
+        f"seed {v.plan.seed}"
     )
     print(
-        f"  {'predictor':<22} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
+        f"  {'predictor':<30} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
     )
     for name, sc in scores.items():
         print(_score_line(name, sc, data.facts.eligible))
-    print(f"  {verdict(scores)}")
+    print(
+        "  paired bootstrap over the known states, 90 % intervals of the difference (negative: the first is better):"
+    )
+    for c in comparisons:
+        b, ll = c["brier"], c["log_loss"]
+        print(
+            f"    {c['a']} vs {c['b']}: Brier {b['difference']:+.3f} [{b['interval'][0]:+.3f}, {b['interval'][1]:+.3f}] "
+            f"{b['verdict']}; log-loss {ll['difference']:+.3f} [{ll['interval'][0]:+.3f}, {ll['interval'][1]:+.3f}] "
+            f"{ll['verdict']}"
+        )
+    vote = scores[v.model.name].get("record_vote")
+    if vote:
+        y, n, a = vote["tally_scaled"]
+        r = vote["record"]
+        print(
+            f"  the record's vote ({vote['clause']}): {y:.0f}–{n:.0f}–{a:.0f} against {r['yes']}–{r['no']}–{r['abstain']} "
+            f"(mean absolute error {vote['mae']:.1f}); to a vote in {vote['share_to_vote']:.0%}, "
+            f"in the text in {vote['share_adopted']:.0%}"
+        )
+    print(f"  {verdict(scores, comparisons)}")
     print(f"  report: {folder / 'report.md'}")
     return 0
 
@@ -78,16 +111,26 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: is a folder; expected the path of the calibrated scenario file to write")
     result = calibrate(
         scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
-        start=args.start,
+        start=args.start, text_weight=args.text_weight,
     )  # fmt: skip
-    command = f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} --start {args.start}"
+    command = (
+        f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} "
+        f"--start {args.start}" + (f" --text-weight {args.text_weight:g}" if args.text_weight != 1 else "")
+    )
     written = write_calibrated(result, args.scenario, out, command)
     print(
         f"wcitsim calibrate: {scenario.meta.name}, {result.evaluations} evaluations on {len(result.states)} known states"
     )
-    print(
-        f"  loss {result.loss_start:.4f} → {result.loss:.4f} (mean log-loss + share of clauses missing the Final Acts), in sample"
+    what = "mean log-loss" + (
+        (
+            " + "
+            + ("" if args.text_weight == 1 else f"{args.text_weight:g} × ")
+            + "share of clauses missing the Final Acts"
+        )
+        if args.text_weight
+        else ", the text left out"
     )
+    print(f"  loss {result.loss_start:.4f} → {result.loss:.4f} ({what}), in sample")
     print(summary_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"  written to {written}; out-of-sample scores: wcitsim validate {written} --folds {args.folds}")
     return 0
@@ -114,6 +157,15 @@ def add_validate(commands: options.Commands) -> None:
     validate.add_argument(
         "--no-calibrate", action="store_true", help="use the scenario's coefficients as given"
     )
+    validate.add_argument(
+        "--quick", action="store_true",
+        help="the same table on fewer folds, evaluations and replications, in under a minute (for scripts and CI)",
+    )  # fmt: skip
+    validate.add_argument(
+        "--workers", type=options.bounded(int, "an integer", lambda v: 1 <= v <= CORES, f"1 to {CORES} (the cores here)"),
+        default=min(2, CORES),
+        help="worker processes for the folds (default: 2, or 1 on a one-core machine); results do not depend on it",
+    )  # fmt: skip
     options.add_out(validate)
     options.add_json(validate, help="print one JSON object")
     options.add_data_dir(validate)
@@ -135,6 +187,12 @@ def add_calibrate(commands: options.Commands) -> None:
     cal.add_argument(
         "--start", choices=("midpoint", "scenario"), default="midpoint", help="where CMA-ES starts"
     )
+    cal.add_argument(
+        "--text-weight", type=options.bounded(float, "a number", lambda v: 0 <= v <= 100, "a number from 0 to 100"),
+        default=1.0,
+        help="weight of the share of clauses missing the Final Acts in the loss; 0 leaves the text out, "
+        "so it is predicted, not fitted (default 1)",
+    )  # fmt: skip
     options.add_out(
         cal, default=None, help="the calibrated scenario to write (default results/calibration/NAME.toml)"
     )

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wcitsim.core.outcome import Outcome
+from wcitsim.core.measures import FIELD_MEASURES
+from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import apply_votes, contested_clauses, delegation_votes, signing_probabilities, tally
 from wcitsim.core.session import (
     chair_draft,
@@ -49,6 +50,8 @@ class Conference:
         policy: the chair's drafting policy for the final draft (None: the scenario's).
         trace: compute the per-session diagnostics (False: only at the opening and
             the deadline, NaN between; what sweeps need).
+        measure: measure the field's shape at all (False: NaN throughout; what a
+            calibration's many runs need, which read only P(sign) and the text).
     """
 
     def __init__(
@@ -58,9 +61,10 @@ class Conference:
         negotiate: bool = True,
         policy: str | None = None,
         trace: bool = True,
+        measure: bool = True,
     ) -> None:
         self.world, self.streams = world, streams
-        self.policy, self.trace, self.negotiates = policy, trace, negotiate
+        self.policy, self.trace, self.negotiates, self.measure = policy, trace, negotiate, measure
         self.sessions = world.sessions if negotiate else 0
         n, k = world.n, world.agenda.k
         self.position, self.salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
@@ -74,7 +78,10 @@ class Conference:
         self.yield_weight = yielding(self.salience)
         self.drafts: list[np.ndarray] = []  # the chair's draft of each session, R × K
         self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, R × N
-        self.measures = [field_measures(world, self.position, self.salience_norm)]
+        self.measures: list[
+            np.ndarray
+        ] = []  # the field's shape (R × 2 × M) at the opening and after each session
+        self.measures.append(self._measure())
         self.closed = 0  # sessions closed
         self.final_draft = self.contested = self.model_votes = None
         self.text = self.tallies = self.gain = self.probability = self.signed = None
@@ -115,9 +122,15 @@ class Conference:
         self.closed += 1
         last = self.closed == self.sessions
         if self.trace or last:
-            self.measures.append(field_measures(w, self.position, self.salience_norm))
+            self.measures.append(self._measure())
         else:
-            self.measures.append(tuple(np.full(self.replications, np.nan) for _ in range(3)))
+            self.measures.append(np.full_like(self.measures[0], np.nan))
+
+    def _measure(self) -> np.ndarray:
+        if not self.measure:
+            return np.full((self.replications, len(FIELD_VIEWS), len(FIELD_MEASURES)), np.nan)
+        previous = self.measures[0] if self.measures else None
+        return field_measures(self.world, self.interest, self.position, self.salience_norm, previous)
 
     # ---------------------------------------------------------------- the deadline
     def open_deadline(self) -> None:
@@ -192,7 +205,6 @@ class Conference:
     def outcome(self) -> Outcome:
         """The replications' outcome (the conference must be done)."""
         r, k = self.replications, self.world.agenda.k
-        pol, bim, coh = (np.stack(m, axis=-1) for m in zip(*self.measures, strict=True))
         return Outcome(
             text=self.text,
             drafts=np.stack(self.drafts, axis=1) if self.drafts else np.empty((r, 0, k)),
@@ -202,9 +214,9 @@ class Conference:
             gain=self.gain,
             probability=self.probability,
             signed=self.signed,
-            polarization=pol,
-            bimodality=bim,
-            cohesion=coh,
+            field=np.stack(self.measures, axis=1),
+            final_draft=self.final_draft,
+            votes=self.model_votes,
             projected=np.stack([p.sum(axis=-1) for p in self.projected], axis=1)
             if self.projected
             else np.empty((r, 0)),
@@ -214,13 +226,20 @@ class Conference:
 
 
 def run_vectorized(
-    world: World, streams: Streams, negotiate: bool = True, policy: str | None = None, trace: bool = True
+    world: World,
+    streams: Streams,
+    negotiate: bool = True,
+    policy: str | None = None,
+    trace: bool = True,
+    measure: bool = True,
 ) -> Outcome:
     """Run the replications whose random streams are ``streams`` (arguments as :class:`Conference`)."""
-    return Conference(world, streams, negotiate, policy, trace).run().outcome()
+    return Conference(world, streams, negotiate, policy, trace, measure).run().outcome()
 
 
-def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -> Outcome:
+def run_iterative(
+    world: World, streams: Streams, step, forecast, rounds: int, trace: bool = True, measure: bool = True
+) -> Outcome:
     """Run a protocol that revises positions in rounds and forecasts the text from them.
 
     ``step(position, salience, state) -> (position, state)`` makes one round for all
@@ -228,21 +247,28 @@ def run_iterative(world: World, streams: Streams, step, forecast, rounds: int) -
     gives the text the current positions imply (already snapped to options).
     It runs ``rounds`` rounds (a field that has converged no longer moves). There
     is no vote: the last forecast is the text; signing is the shared rule.
+    ``trace`` and ``measure`` as in :class:`Conference`.
     """
-    conf = Conference(world, streams, negotiate=False)
+    conf = Conference(world, streams, negotiate=False, trace=trace, measure=measure)
     state = None
-    for _ in range(rounds):
+    for r in range(rounds):
         draft = forecast(conf.position, conf.salience)
         conf.drafts.append(draft)
-        conf.projected.append(
-            projected_probabilities(
+        if trace:
+            p = projected_probabilities(
                 world, draft, conf.interest, conf.position, conf.salience_norm, conf.sq_utility
             )
-        )
+        else:
+            p = np.full((conf.replications, world.n), np.nan)
+        conf.projected.append(p)
         conf.position, state = step(conf.position, conf.salience, state)
-        conf.measures.append(field_measures(world, conf.position, conf.salience_norm))
+        if trace or r == rounds - 1:
+            conf.measures.append(conf._measure())
+        else:
+            conf.measures.append(np.full_like(conf.measures[0], np.nan))
     conf.final_draft = forecast(conf.position, conf.salience)
     conf.contested = np.zeros(conf.final_draft.shape, dtype=bool)
+    conf.model_votes = np.zeros((*conf.final_draft.shape[:-1], world.n, world.agenda.k), dtype=np.int8)
     conf.close_vote()
     conf.close_sign()
     return conf.outcome()

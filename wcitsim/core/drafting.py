@@ -108,3 +108,15 @@ def draft_majority(position, salience, capability, ctx: DraftContext) -> np.ndar
             best_score = np.where(better, score, best_score)
         draft[..., k] = best_value
     return draft
+
+
+@CHAIR_POLICIES.register("final_acts")
+def draft_final_acts(position, salience, capability, ctx: DraftContext) -> np.ndarray:
+    """The text adopted on 14 December 2012 (the 1988 option where the Final Acts are not coded).
+
+    Not a model of a chair: the "no conference" ablation of ``wcitsim validate``
+    (each delegation judges the actual text by its seeded interests).
+    """
+    agenda = ctx.agenda
+    text = np.where(np.isfinite(agenda.final_acts), agenda.final_acts, agenda.status_quo)
+    return np.broadcast_to(text, (*position.shape[:-2], agenda.k)).copy()

@@ -7,7 +7,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["Outcome"]
+__all__ = ["FIELD_VIEWS", "Outcome"]
+
+#: The two views of the field in :attr:`Outcome.field`, in order.
+FIELD_VIEWS = ("interest", "table")
 
 
 @dataclass
@@ -23,10 +26,14 @@ class Outcome:
         gain: utility gain of the final text over the 1988 ITRs, R × N.
         probability: probability of signing, R × N.
         signed: the signing draw, R × N.
-        polarization, bimodality, cohesion: of the field before the first and after each session, R × (S+1).
+        field: the field's shape before the first and after each session, R × (S+1) × 2 × M: view 0 the
+            capitals' interests, view 1 the table positions; the measures are
+            :data:`~wcitsim.core.measures.FIELD_MEASURES` (NaN for sessions not traced).
         projected: expected signatories of each session's draft, R × S.
         interest: each delegation's seeded ideal point (after noise and overrides), R × N × K.
         salience: its saliences, R × N × K.
+        final_draft: the chair's draft put to the floor at the deadline, R × K.
+        votes: each delegation's vote on each clause of that draft (1 yes, −1 no, 0 abstain), R × N × K.
     """
 
     text: np.ndarray
@@ -37,12 +44,12 @@ class Outcome:
     gain: np.ndarray
     probability: np.ndarray
     signed: np.ndarray
-    polarization: np.ndarray
-    bimodality: np.ndarray
-    cohesion: np.ndarray
+    field: np.ndarray
     projected: np.ndarray
     interest: np.ndarray
     salience: np.ndarray
+    final_draft: np.ndarray
+    votes: np.ndarray
 
     @classmethod
     def concatenate(cls, parts: Sequence[Outcome]) -> Outcome:

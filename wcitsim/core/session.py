@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
+from wcitsim.core.measures import field_shape
 from wcitsim.core.rules import probabilities_from_gain
 from wcitsim.core.utility import utility, utility_gain
 from wcitsim.registry import CHAIR_POLICIES
@@ -108,7 +108,19 @@ def projected_probabilities(world, draft, interest, position, salience_norm, sq_
     return probabilities_from_gain(gain, world.membership, world.signing)
 
 
-def field_measures(world, position, salience_norm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The field's shape: Esteban–Ray polarization, bimodality and group cohesion of the main axis, each (...)."""
-    x = main_axis(position, salience_norm)
-    return esteban_ray(x), bimodality(x), cohesion(x, world.membership)
+def field_measures(world, interest, position, salience_norm, previous=None) -> np.ndarray:
+    """The field's shape (:data:`~wcitsim.core.measures.FIELD_MEASURES`) on the capitals' view and at
+    the table: (..., 2, M), view 0 the interests capitals vote and sign by, view 1 the table positions.
+
+    ``previous`` (a former result) is reused for the capitals' view when it cannot
+    have moved (no persuasion: capitals judge by their fixed interests); where the
+    two views coincide (at the opening) the field is measured once.
+    """
+    table = field_shape(position, salience_norm, world.membership)
+    if previous is not None and world.scenario.signing.persuasion == 0:
+        capitals = previous[..., 0, :]
+    else:
+        view = world.signing_view(interest, position)
+        same = view is position or np.array_equal(view, position)  # at the opening, before anyone moved
+        capitals = table if same else field_shape(view, salience_norm, world.membership)
+    return np.stack([capitals, table], axis=-2)

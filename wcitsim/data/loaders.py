@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wcitsim.data.schema import RECORD_COLUMNS, STATES_COLUMNS, Column
+from wcitsim.data.schema import RECORD_COLUMNS, STATES_COLUMNS, TIES_COLUMNS, TIES_JOINED, Column
 from wcitsim.errors import DataError
 from wcitsim.io.schema import read_text, read_toml
 
@@ -30,12 +30,14 @@ __all__ = [
     "load_facts",
     "load_record",
     "load_states",
+    "load_ties",
     "read_table",
 ]
 
 STATES_FILE = "states.csv"
 RECORD_FILE = "wcit2012_record.csv"
 FACTS_FILE = "facts.toml"
+TIES_FILE = "country_ties_2012.csv"
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 
 
@@ -236,9 +238,26 @@ def load_record(path: Path | None, states: pd.DataFrame, facts: Facts) -> pd.Dat
     return record
 
 
+def load_ties(path: Path | None, states: pd.DataFrame) -> pd.DataFrame:
+    """Load ``country_ties_2012.csv``: each Member State's defence pacts and trade shares in 2012.
+
+    Returns the columns of :data:`~wcitsim.data.schema.TIES_JOINED` indexed like
+    ``states``; a state without a row is NaN throughout.
+    """
+    path = Path(path) if path else default_data_dir() / TIES_FILE
+    ties = read_table(path, TIES_COLUMNS)
+    for iso in ties.index:
+        if iso not in states.index:
+            raise DataError(
+                f"{path}: column 'iso3': {iso!r} is not an ITU Member State in states.csv; "
+                "expected a code from states.csv"
+            )
+    return ties.loc[:, list(TIES_JOINED)].reindex(states.index)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """States, the record of 14 December 2012 and the firm facts, validated together."""
+    """States (with their ties), the record of 14 December 2012 and the firm facts, validated together."""
 
     states: pd.DataFrame
     record: pd.DataFrame
@@ -247,7 +266,11 @@ class Dataset:
 
 
 def load_dataset(directory: Path | None = None) -> Dataset:
-    """Load and cross-check the three data files of ``directory`` (default: the package's)."""
+    """Load and cross-check the data files of ``directory`` (default: the package's).
+
+    The columns of ``country_ties_2012.csv`` are joined onto ``states``; a folder
+    without that file loads with those columns all NaN.
+    """
     directory = Path(directory) if directory else default_data_dir()
     if not directory.is_dir():
         raise DataError(
@@ -256,4 +279,16 @@ def load_dataset(directory: Path | None = None) -> Dataset:
     facts = load_facts(directory / FACTS_FILE)
     states = load_states(directory / STATES_FILE, facts)
     record = load_record(directory / RECORD_FILE, states, facts)
+    ties_path = directory / TIES_FILE
+    clash = sorted(set(TIES_JOINED) & set(states.columns))
+    if clash:
+        raise DataError(
+            f"{directory / STATES_FILE}: column '{clash[0]}' is also a column of {TIES_FILE}; "
+            "expected it only there"
+        )
+    if ties_path.exists():
+        ties = load_ties(ties_path, states)
+    else:
+        ties = pd.DataFrame(np.nan, index=states.index, columns=list(TIES_JOINED))
+    states = states.join(ties)
     return Dataset(states=states, record=record, facts=facts, directory=directory)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CONFIDENCES", "DECISIONS", "RECORD_COLUMNS", "STATES_COLUMNS", "Column"]
+__all__ = [
+    "CONFIDENCES",
+    "DECISIONS",
+    "RECORD_COLUMNS",
+    "STATES_COLUMNS",
+    "TIES_COLUMNS",
+    "TIES_JOINED",
+    "Column",
+]
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ def _binary(*names: str) -> list[Column]:
 
 
 DECISIONS = ("signed", "not_signed", "unknown")
-CONFIDENCES = ("named", "bloc_statement")
+CONFIDENCES = ("named", "named_in_count", "bloc_statement")
 ITU_REGIONS = ("A", "B", "C", "D", "E")
 
 STATES_COLUMNS: tuple[Column, ...] = (
@@ -85,4 +93,27 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("confidence", "category", choices=CONFIDENCES),
     Column("evidence", "text"),
     Column("source", "text"),
+)
+
+TIES_COLUMNS: tuple[Column, ...] = (
+    Column("iso3", "iso3", required=True),
+    Column("name", "text", required=True),
+    Column("cow_ccode", "number", lo=1, hi=999),
+    *_binary("us_defense_pact", "russia_defense_pact", "china_defense_pact"),
+    Column("defense_partners", "number", lo=0, hi=192),
+    Column("trade_share_usa", "number", lo=0, hi=1),
+    Column("trade_share_china", "number", lo=0, hi=1),
+    Column("trade_year", "number", lo=2012, hi=2012),
+    Column("log_ratio_us_china_trade", "number"),
+)
+
+#: The columns of ``country_ties_2012.csv`` joined onto the states table.
+TIES_JOINED: tuple[str, ...] = (
+    "us_defense_pact",
+    "russia_defense_pact",
+    "china_defense_pact",
+    "defense_partners",
+    "trade_share_usa",
+    "trade_share_china",
+    "log_ratio_us_china_trade",
 )

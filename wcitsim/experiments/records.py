@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from wcitsim._version import __version__
+from wcitsim.core.measures import FIELD_MEASURES
+from wcitsim.core.outcome import FIELD_VIEWS
 from wcitsim.experiments.runner import RunResult
 from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.metrics import known_decisions
@@ -28,7 +30,7 @@ __all__ = [
     "write_run",
 ]
 
-TABLES = ("countries", "replications", "sessions", "votes")
+TABLES = ("countries", "replications", "sessions", "votes")  # and record_vote, when the agenda has its clause
 
 
 def git_revision() -> str | None:
@@ -63,11 +65,11 @@ def tables(result: RunResult) -> dict[str, pd.DataFrame]:
         {
             "replication": np.repeat(np.arange(r), s + 1),
             "session": np.tile(np.arange(s + 1), r),
-            "polarization": o.polarization.ravel(),
-            "bimodality": o.bimodality.ravel(),
-            "cohesion": o.cohesion.ravel(),
         }
     )
+    for v, view in enumerate(FIELD_VIEWS):
+        for m, measure in enumerate(FIELD_MEASURES):
+            sessions[f"{measure}_{view}"] = o.field[:, :, v, m].ravel()
     drafted = sessions["session"] > 0
     sessions["projected_signatories"] = np.nan
     sessions.loc[drafted, "projected_signatories"] = o.projected.ravel()
@@ -84,12 +86,16 @@ def tables(result: RunResult) -> dict[str, pd.DataFrame]:
             "abstain": o.tallies[..., 2].ravel(),
         }
     )
-    return {
+    out = {
         "countries": result.countries(),
         "replications": replications,
         "sessions": sessions,
         "votes": votes,
     }
+    vote = result.record_vote()
+    if vote is not None:
+        out["record_vote"] = vote
+    return out
 
 
 def run_folder(result: RunResult, out: Path) -> Path:
@@ -104,7 +110,7 @@ def _figures(result: RunResult, folder: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from wcitsim.plotting import plot_polarization, plot_sign_map, plot_text_by_session
+    from wcitsim.plotting import plot_field, plot_sign_map, plot_text_by_session
 
     o, w = result.outcome, result.world
     if o.drafts.shape[1]:
@@ -114,9 +120,9 @@ def _figures(result: RunResult, folder: Path) -> None:
         fig.savefig(folder / "text_by_session.png", dpi=120)
         plt.close(fig)
     fig, ax = plt.subplots(figsize=(7, 4))
-    plot_polarization(o.polarization, o.bimodality, ax)
+    plot_field(o.field, FIELD_MEASURES, ax)
     fig.tight_layout()
-    fig.savefig(folder / "polarization.png", dpi=120)
+    fig.savefig(folder / "field.png", dpi=120)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(12, 5))
     plot_sign_map(result.countries(), ax)

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from wcitsim._version import __version__
-from wcitsim.core.measures import BIMODAL
+from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import Outcome
 from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.core.world import Streams, World, build_world, replication_seeds
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.errors import UsageError
+from wcitsim.experiments.instruments import field_summary, record_vote, record_vote_table, vote_weights
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, eligible_signatories, known_decisions, split_summary, text_summary
 
@@ -25,11 +26,18 @@ BATCH = 32
 
 
 def run_outcome(
-    world: World, seeds: list[int], engine: str = "vectorized", batch: int = BATCH, trace: bool = True
+    world: World,
+    seeds: list[int],
+    engine: str = "vectorized",
+    batch: int = BATCH,
+    trace: bool = True,
+    measure: bool = True,
 ) -> Outcome:
     """Run the replications with these seeds on an engine and stack their outcomes.
 
-    ``trace`` False skips the per-session diagnostics on the vectorised engine (for sweeps).
+    ``trace`` False skips the per-session diagnostics on the vectorised engine (for
+    sweeps: the field is measured at the opening and the deadline only); ``measure``
+    False skips measuring the field at all (for calibration). Neither changes a draw.
     """
     protocol = PROTOCOLS[world.scenario.protocol.name]
     if engine == "reference":
@@ -42,7 +50,10 @@ def run_outcome(
             )
 
         return run_reference(world, seeds, negotiate=protocol.negotiates, policy=protocol.final_policy)
-    parts = [protocol.run(world, Streams(seeds[i : i + batch]), trace) for i in range(0, len(seeds), batch)]
+    parts = [
+        protocol.run(world, Streams(seeds[i : i + batch]), trace, measure)
+        for i in range(0, len(seeds), batch)
+    ]
     return Outcome.concatenate(parts)
 
 
@@ -86,7 +97,13 @@ class RunResult:
         )
         for k, clause in enumerate(w.agenda.ids):
             frame[f"position_{clause}"] = o.position[:, :, k].mean(axis=0)
+            frame[f"vote_{clause}"] = o.votes[:, :, k].mean(axis=0)
+        frame["vote_weight"] = vote_weights(w, self.data.facts.eligible)
         return frame
+
+    def record_vote(self) -> pd.DataFrame | None:
+        """Per replication, the record's vote (:func:`~wcitsim.experiments.instruments.record_vote_table`)."""
+        return record_vote_table(self.world, self.outcome, self.data.facts)
 
     def summary(self) -> dict:
         """Everything ``wcitsim run --json`` prints (keys documented in docs/cli.md)."""
@@ -94,8 +111,6 @@ class RunResult:
         facts = self.data.facts
         probability = pd.Series(o.probability.mean(axis=0), index=list(w.iso3))
         region = pd.Series(list(w.region), index=list(w.iso3))
-        mean_bimodality = o.bimodality.mean(axis=0)
-        binary = np.flatnonzero(mean_bimodality > BIMODAL)
         return {
             "scenario": {
                 "name": s.meta.name,
@@ -113,14 +128,9 @@ class RunResult:
             "split": split_summary(o.signed, w.record, facts.eligible, facts.signed, self.known_total),
             "countries": country_scores(probability, w.record, region),
             "text": text_summary(o.text, o.contested, o.tallies, w.agenda),
-            "polarization": {
-                "index": "Esteban-Ray (alpha 1.6, 10 bins) of the salience-weighted mean position; 1 = two equal poles",
-                "esteban_ray": o.polarization.mean(axis=0).tolist(),
-                "bimodality": mean_bimodality.tolist(),
-                "cohesion": o.cohesion.mean(axis=0).tolist(),
-                "projected_signatories": o.projected.mean(axis=0).tolist(),
-                "binary_from_session": int(binary[0]) if len(binary) else None,
-            },
+            "field": field_summary(o),
+            "projected_signatories": o.projected.mean(axis=0).tolist(),
+            "record_vote": record_vote(w, o, facts),
             "timing": {
                 "seconds": self.seconds,
                 "replications_per_second": self.replications / self.seconds if self.seconds > 0 else None,
@@ -133,8 +143,8 @@ def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[
     """The outcomes a sweep or an EMA experiment records, and P(sign) per seated state.
 
     Signatories among the known states and of the eligible (mean and median), accuracy
-    and Brier on the known states, clauses matching the Final Acts, and polarization and
-    bimodality at the deadline.
+    and Brier on the known states, clauses matching the Final Acts, and the field at the
+    deadline at the table: poles, bipolarity, Esteban–Ray over the poles.
     """
     known = known_decisions(world.record)
     known_total = int(known_decisions(data.record["decision"]).sum())
@@ -149,8 +159,9 @@ def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[
         "accuracy": scores["accuracy"],
         "brier": scores["brier"],
         "text_matches": float((outcome.text == final)[:, np.isfinite(final)].sum(axis=1).mean()),
-        "polarization": float(outcome.polarization[:, -1].mean()),
-        "bimodality": float(outcome.bimodality[:, -1].mean()),
+        "poles": float(outcome.field[:, -1, 1, FIELD_MEASURES.index("clusters")].mean()),
+        "bipolarity": float(outcome.field[:, -1, 1, FIELD_MEASURES.index("bipolarity")].mean()),
+        "polarization": float(outcome.field[:, -1, 1, FIELD_MEASURES.index("er_poles")].mean()),
     }, probability
 
 

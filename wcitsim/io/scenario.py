@@ -121,7 +121,7 @@ class Seeder:
 
 @dataclass(frozen=True, kw_only=True)
 class Chair:
-    policy: str = spec("compromise", doc="drafting policy: compromise, median or majority")
+    policy: str = spec("compromise", doc="drafting policy: compromise, median, majority or final_acts")
     host: str = spec("ARE", doc="ISO3 code of the host (the chair's camp)")
     host_bias: float = spec(0.0, lo=0.0, hi=1.0, doc="pull of the draft toward the host's positions")
     weights: str = spec(

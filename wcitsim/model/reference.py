@@ -17,8 +17,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from wcitsim.core.measures import bimodality, cohesion, esteban_ray, main_axis
 from wcitsim.core.outcome import Outcome
+from wcitsim.core.session import field_measures
 from wcitsim.core.utility import normalized
 from wcitsim.core.world import World, initial_state
 from wcitsim.model.reference_agents import Chair, Delegation, Stakeholder
@@ -57,21 +57,25 @@ class ReferenceModel(mesa.Model):
             )
         ]
         self.projected = np.nan
+        self.opening_field = None
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "session": "session",
                 "draft": lambda m: m.draft.copy(),
                 "projected": "projected",
-                "polarization": lambda m: float(esteban_ray(m.main_axis())),
-                "bimodality": lambda m: float(bimodality(m.main_axis())),
-                "cohesion": lambda m: float(cohesion(m.main_axis(), m.world.membership)),
+                "field": lambda m: m.field_shape(),
             }
         )
         self.datacollector.collect(self)
 
-    def main_axis(self) -> np.ndarray:
-        """Each delegation's salience-weighted mean position."""
-        return main_axis(self.position, normalized(self.salience))
+    def field_shape(self) -> np.ndarray:
+        """The field's shape on the capitals' interests and at the table (2 × M), as the core measures it."""
+        shape = field_measures(
+            self.world, self.interest, self.position, normalized(self.salience), self.opening_field
+        )
+        if self.opening_field is None:
+            self.opening_field = shape
+        return shape
 
     def step(self) -> None:
         """One session: the chair drafts, delegations negotiate, the session is recorded."""
@@ -98,12 +102,13 @@ class ReferenceModel(mesa.Model):
         draft = self.chair.draft_text(policy)
         ordered = sorted(self.delegations, key=lambda d: d.index)
         if self.negotiates:
-            text, contested, tallies = self.chair.settle(draft, ordered)
+            text, contested, tallies, votes = self.chair.settle(draft, ordered)
         else:
-            text, contested, tallies = (
+            text, contested, tallies, votes = (
                 draft,
                 np.zeros(len(draft), dtype=bool),
                 np.zeros((len(draft), 3), dtype=int),
+                np.zeros((self.world.n, len(draft)), dtype=np.int8),
             )
         probability = self.signing_probabilities(text)
         signed = self.rng.random(self.world.n) < probability
@@ -121,12 +126,12 @@ class ReferenceModel(mesa.Model):
             gain=gains[None],
             probability=probability[None],
             signed=signed[None],
-            polarization=frame["polarization"].to_numpy()[None],
-            bimodality=frame["bimodality"].to_numpy()[None],
-            cohesion=frame["cohesion"].to_numpy()[None],
+            field=np.stack(list(frame["field"]))[None],
             projected=sessions["projected"].to_numpy(dtype=float)[None],
             interest=self.interest[None].copy(),
             salience=self.salience[None].copy(),
+            final_draft=draft[None].copy(),
+            votes=votes[None],
         )
 
 

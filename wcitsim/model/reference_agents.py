@@ -141,8 +141,11 @@ class Chair(mesa.Agent):
         m = self.model
         return rule.chair_draft(m.world, m.position, m.salience, m.interest, policy)
 
-    def settle(self, draft: np.ndarray, delegations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Seek consensus clause by clause; put the others to the vote of those present and voting."""
+    def settle(self, draft: np.ndarray, delegations) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Seek consensus clause by clause; put the others to the vote of those present and voting.
+
+        Returns the text, which clauses were contested, their tallies, and every delegation's votes (N × K).
+        """
         world = self.model.world
         voting, sq = world.scenario.voting, world.agenda.status_quo
         text, contested = draft.copy(), np.zeros(len(draft), dtype=bool)
@@ -160,7 +163,7 @@ class Chair(mesa.Agent):
             yes, no = sum(v[k] == 1 for v in cast), sum(v[k] == -1 for v in cast)
             tallies[k] = yes, no, len(cast) - yes - no
             text[k] = option if passes(yes, no, voting) else old
-        return text, contested, tallies
+        return text, contested, tallies, np.array(cast, dtype=np.int8).reshape(len(delegations), len(draft))
 
 
 class Stakeholder(mesa.Agent):

@@ -23,7 +23,8 @@ import mesa
 import numpy as np
 
 from wcitsim.core.conference import Conference
-from wcitsim.core.outcome import Outcome
+from wcitsim.core.measures import FIELD_MEASURES
+from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.world import Streams, World, build_world
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.errors import UsageError
@@ -38,6 +39,10 @@ def _scenario(scenario: str | Scenario, overrides: dict[str, Any]) -> Scenario:
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     dotted = {key.replace("__", "."): value for key, value in overrides.items()}
     return chosen.replace(**dotted) if dotted else chosen
+
+
+def _field_reporter(view: int, measure: int):
+    return lambda m: float(m.conference.measures[-1][0, view, measure])
 
 
 class WcitModel(mesa.Model):
@@ -86,9 +91,11 @@ class WcitModel(mesa.Model):
                 "projected": "projected",
                 "signatories": "signatories",
                 # the field's shape as the conference measured it after the session (not measured again)
-                "polarization": lambda m: float(m.conference.measures[-1][0][0]),
-                "bimodality": lambda m: float(m.conference.measures[-1][1][0]),
-                "cohesion": lambda m: float(m.conference.measures[-1][2][0]),
+                **{
+                    f"{measure}_{view}": _field_reporter(v, j)
+                    for v, view in enumerate(FIELD_VIEWS)
+                    for j, measure in enumerate(FIELD_MEASURES)
+                },
             },
             agent_reporters={
                 "iso3": "iso3",

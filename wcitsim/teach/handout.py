@@ -40,7 +40,8 @@ def _png(draw) -> str:
 
 
 def _figures(result: RunResult) -> list[tuple[str, str]]:
-    from wcitsim.plotting import plot_polarization, plot_sign_map, plot_text_by_session
+    from wcitsim.core.measures import FIELD_MEASURES
+    from wcitsim.plotting import plot_field, plot_sign_map, plot_text_by_session
 
     o, w = result.outcome, result.world
     out = []
@@ -53,8 +54,8 @@ def _figures(result: RunResult) -> list[tuple[str, str]]:
         )
     out.append(
         (
-            "Polarization: did the field become two camps?",
-            _png(lambda ax: plot_polarization(o.polarization, o.bimodality, ax)),
+            "The field: from several poles to two camps?",
+            _png(lambda ax: plot_field(o.field, FIELD_MEASURES, ax)),
         )
     )
     out.append(

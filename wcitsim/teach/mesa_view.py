@@ -43,7 +43,7 @@ def make_page(model: WcitModel | None = None):
     model = model or WcitModel(scenario="wcit2012", rng=1)
     components = [
         make_plot_component(["projected"], backend="matplotlib"),
-        make_plot_component(["polarization", "bimodality", "cohesion"], backend="matplotlib"),
+        make_plot_component(["bipolarity_table", "er_groups_table", "cohesion_table"], backend="matplotlib"),
     ]
     return SolaraViz(model, components=components, model_params=MODEL_PARAMS, name="WCIT-12, Dubai 2012")
 

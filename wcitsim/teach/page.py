@@ -130,14 +130,15 @@ def Draft(r: RunResult):
 
 @solara.component
 def Figures(r: RunResult):
-    from wcitsim.plotting import plot_polarization, plot_sign_map, plot_text_by_session
+    from wcitsim.core.measures import FIELD_MEASURES
+    from wcitsim.plotting import plot_field, plot_sign_map, plot_text_by_session
 
     o, w = r.outcome, r.world
     if o.drafts.shape[1]:
         solara.FigureMatplotlib(
             _figure(lambda ax: plot_text_by_session(o.drafts, list(w.agenda.ids), w.agenda.final_acts, ax))
         )
-    solara.FigureMatplotlib(_figure(lambda ax: plot_polarization(o.polarization, o.bimodality, ax)))
+    solara.FigureMatplotlib(_figure(lambda ax: plot_field(o.field, FIELD_MEASURES, ax)))
     solara.FigureMatplotlib(_figure(lambda ax: plot_sign_map(r.countries(), ax)))
 
 
@@ -169,8 +170,14 @@ def IssueMap(r: RunResult):
 
     solara.FigureMatplotlib(_figure(draw))
 
+    from wcitsim.core.measures import FIELD_MEASURES
+
     def cohesion(ax):
-        ax.plot(o.cohesion.mean(axis=0), marker=".", label="group cohesion")
+        ax.plot(
+            o.field[:, :, 1, FIELD_MEASURES.index("cohesion")].mean(axis=0),
+            marker=".",
+            label="group cohesion",
+        )
         ax.plot(np.nanmean(o.projected, axis=0) / w.n, marker=".", label="projected signatories (share)")
         ax.set_xlabel("session")
         ax.set_ylim(0, 1)

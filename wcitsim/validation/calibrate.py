@@ -94,10 +94,16 @@ def scenario_loss(
     seed: int,
     metric: str = "log_loss",
     text_weight: float = TEXT_WEIGHT,
+    runner=None,
 ) -> float:
-    """Mean log-loss (or Brier score) of P(sign) over ``states`` + ``text_weight`` × the text's mismatch share."""
+    """Mean log-loss (or Brier score) of P(sign) over ``states`` + ``text_weight`` × the text's mismatch share.
+
+    ``runner(world, seeds) -> Outcome`` runs the replications (default: the
+    scenario's protocol, without diagnostics).
+    """
     world = build_world(scenario, data)
-    outcome = run_outcome(world, replication_seeds(seed, replications))
+    seeds = replication_seeds(seed, replications)
+    outcome = runner(world, seeds) if runner else run_outcome(world, seeds, trace=False, measure=False)
     probability = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
     p = probability.loc[list(states)].to_numpy()
     y = (data.record.loc[list(states), "decision"] == "signed").to_numpy()
@@ -125,6 +131,7 @@ class Calibration:
     seed: int
     seconds: float
     history: list[float] = field(default_factory=list)
+    text_weight: float = TEXT_WEIGHT
 
 
 def calibrate(
@@ -138,12 +145,14 @@ def calibrate(
     parameters: Sequence[Parameter] = DEFAULT_PARAMETERS,
     start: str = "midpoint",
     text_weight: float = TEXT_WEIGHT,
+    runner=None,
 ) -> Calibration:
     """Fit ``parameters`` to the decisions of ``states`` with CMA-ES and return the fitted scenario.
 
     ``start`` is ``"midpoint"`` (the middle of every range: nothing learnt from
     any state, the choice for nested cross-validation) or ``"scenario"`` (the
-    scenario's own values).
+    scenario's own values). ``text_weight`` 0 leaves the Final Acts out of the loss,
+    so the text is predicted, not fitted. ``runner`` as in :func:`scenario_loss`.
     """
     import cma
 
@@ -168,8 +177,9 @@ def calibrate(
     def loss(unit: Sequence[float]) -> float:
         values = [p.from_unit(u) for p, u in zip(parameters, unit, strict=True)]
         value = scenario_loss(
-            _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight
-        )
+            _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight,
+            runner=runner,
+        )  # fmt: skip
         history.append(value)
         return value
 
@@ -202,11 +212,19 @@ def calibrate(
         seed=seed,
         seconds=time.perf_counter() - begin,
         history=history,
+        text_weight=text_weight,
     )
 
 
 def _toml_value(value: float) -> str:
     return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}"
+
+
+def _loss_name(text_weight: float) -> str:
+    if not text_weight:
+        return "mean log-loss; the Final Acts left out, so the text is predicted"
+    weight = "" if text_weight == 1 else f"{text_weight:g} × "
+    return f"mean log-loss + {weight}share of clauses missing the Final Acts"
 
 
 def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -> Path:
@@ -222,8 +240,8 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
         f"#   {command}",
         f"# CMA-ES over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
         f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
-        f"# on the {len(result.states)} states whose decision is known; loss (mean log-loss + share of clauses "
-        f"missing the Final Acts) {result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
+        f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight)}) "
+        f"{result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
         "# These values are fitted in sample: `wcitsim validate` reports out-of-sample scores",
         "# from nested cross-validation (calibration inside each training fold).",
         f'extends = "{rel.as_posix()}"',

@@ -1,36 +1,41 @@
-"""Cross-validation over the states whose decision is known: the model against simple baselines.
+"""Cross-validation over the states whose decision is known: the scorecard.
 
-Every predictor sees the same folds. A fold's predictions come from a predictor
-fitted on the other folds only: the simulation protocols are calibrated inside
-each training fold (nested cross-validation, from the middle of every
-coefficient's range, so nothing fitted on the held-out states enters), the
-logistic regression and the group majority are fitted on the training states.
+Every predictor sees the same folds, and each is fitted on a fold's training
+states only (:mod:`wcitsim.validation.predictors`): each simulation is calibrated
+in its own training folds (nested cross-validation), the regressions and the
+group majority are fitted on the training states. Folds run in worker
+processes; the results do not depend on how many.
 
 Bases of comparison (docs/validation.md): per-country scores on the known
-states, out of fold; the split of the 144 eligible as the known states' expected
-signatures plus 48 × the mean P(sign) of the unknown states; the final text
-clause by clause against the Final Acts (simulation protocols only).
+states, out of fold, with paired-bootstrap intervals for the differences that
+matter; the split of the 144 eligible as the known states' expected signatures
+plus the unplaced ones × the mean P(sign) of the unknown states; the final text
+clause by clause against the Final Acts; the record's vote (77–33–8).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from wcitsim.core.protocols import PROTOCOLS
-from wcitsim.core.seeding import primary_groups
-from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import Dataset
-from wcitsim.experiments.runner import run_outcome
+from wcitsim.experiments.instruments import RECORD_VOTE, vote_summary
 from wcitsim.io.scenario import Scenario
-from wcitsim.metrics import country_scores, interval
-from wcitsim.validation.calibrate import calibrate, known_states
+from wcitsim.metrics import country_scores, interval, known_decisions
+from wcitsim.validation import predictors as P
+from wcitsim.validation.bootstrap import compare
+from wcitsim.validation.calibrate import DEFAULT_PARAMETERS, known_states
 
-__all__ = ["FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
+__all__ = ["QUICK", "FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
+
+#: ``--quick``: fewer folds, evaluations and replications; the same table.
+QUICK = {"k": 5, "reps": 16, "budget": 40, "other_reps": 4}
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,10 @@ class FoldPlan:
 
 
 def make_folds(data: Dataset, k: int | str = 10, seed: int = 0, states: list[str] | None = None) -> FoldPlan:
-    """Folds over the known states, stratified by decision and ITU region; ``k = "loo"`` leaves one out."""
+    """Folds over the known states, stratified by decision and ITU region; ``k = "loo"`` leaves one out.
+
+    ``k`` may not exceed the number of known states (then it is leave-one-out).
+    """
     from sklearn.model_selection import StratifiedKFold
 
     states = sorted(states or known_states(data))
@@ -80,109 +88,23 @@ class PredictorResult:
     probability: pd.Series  # out of fold, known states
     unknown: pd.Series  # mean over folds, unknown states
     texts: np.ndarray | None = None  # replications × K, pooled over folds
+    vote: pd.DataFrame | None = None  # the record's vote per replication, pooled over folds
     fitted: list[dict] = field(default_factory=list)  # per fold: calibrated coefficients
+    note: str = ""
 
 
-Fit = Callable[[list[str], list[str]], tuple[pd.Series, np.ndarray | None, dict]]
-
-
-def _labels(data: Dataset, states: list[str]) -> np.ndarray:
-    return (data.record.loc[states, "decision"] == "signed").to_numpy()
-
-
-def everyone_signs(data: Dataset) -> Fit:
-    """P(sign) = 1 for every state."""
-
-    def fit(train, predict):
-        return pd.Series(1.0, index=predict), None, {}
-
-    return fit
-
-
-def group_majority(data: Dataset, scenario: Scenario) -> Fit:
-    """P(sign) = the training share of signatories in the state's regional group (Laplace-smoothed)."""
-    group = pd.Series(primary_groups(data.states, scenario.groups.order), index=data.states.index)
-
-    def fit(train, predict):
-        y = pd.Series(_labels(data, train), index=train)
-        by_group = y.groupby(group[train]).agg(["sum", "count"])
-        rate = (by_group["sum"] + 1) / (by_group["count"] + 2)
-        fallback = (y.sum() + 1) / (len(y) + 2)
-        return group[predict].map(rate).fillna(fallback).astype(float), None, {}
-
-    return fit
-
-
-def logistic(data: Dataset, scenario: Scenario) -> Fit:
-    """L2-regularised logistic regression on the seeder's covariates and regional-group dummies.
-
-    Covariates are z-scored and missing values set to the training mean (0), fitted
-    on the training states only (scikit-learn, C = 1).
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    columns = list(scenario.seeder.covariate_weights) or ["unga_idealpoint_s67_2012"]
-    x = data.states[columns].astype(float).copy()
-    for column in scenario.seeder.log_covariates:
-        if column in x:
-            x[column] = np.log(x[column])
-    groups = pd.get_dummies(
-        pd.Series(primary_groups(data.states, scenario.groups.order), index=data.states.index)
-    )
-    features = pd.concat([x, groups.astype(float)], axis=1)
-
-    def fit(train, predict):
-        mean, sd = features.loc[train].mean(), features.loc[train].std(ddof=0).replace(0, 1)
-        z = ((features - mean) / sd).fillna(0.0)
-        model = LogisticRegression(C=1.0, max_iter=2000)
-        model.fit(z.loc[train].to_numpy(), _labels(data, train))
-        return pd.Series(model.predict_proba(z.loc[predict].to_numpy())[:, 1], index=predict), None, {}
-
-    return fit
-
-
-class FoldCalibration:
-    """The scenario calibrated on a fold's training states, computed once and shared by every protocol.
-
-    All protocols share the seeding and the signing rule, so they share the
-    coefficients fitted (for the scenario's own protocol) on the training states;
-    nothing is fitted on the held-out states.
-    """
-
-    def __init__(self, data: Dataset, scenario: Scenario, tune: bool, budget: int, seed: int) -> None:
-        self.data, self.scenario, self.tune, self.budget, self.seed = data, scenario, tune, budget, seed
-        self.cache: dict[tuple[str, ...], tuple[Scenario, dict]] = {}
-
-    def __call__(self, train: list[str]) -> tuple[Scenario, dict]:
-        key = tuple(train)
-        if key not in self.cache:
-            if self.tune:
-                result = calibrate(
-                    self.scenario,
-                    self.data,
-                    train,
-                    budget=self.budget,
-                    replications=16,
-                    seed=self.seed,
-                    start="midpoint",
-                )
-                self.cache[key] = (result.scenario, {"coefficients": result.values, "loss": result.loss})
-            else:
-                self.cache[key] = (self.scenario, {})
-        return self.cache[key]
-
-
-def simulation(data: Dataset, tuned: FoldCalibration, protocol: str, reps: int, seed: int) -> Fit:
-    """A protocol of the model with the fold's calibrated coefficients."""
-
-    def fit(train, predict):
-        fitted, info = tuned(train)
-        world = build_world(fitted.replace(**{"protocol.name": protocol}), data)
-        outcome = run_outcome(world, replication_seeds(seed + 1, reps))
-        p = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
-        return p.reindex(predict), outcome.text, info if protocol == fitted.protocol.name else {}
-
-    return fit
+#: The comparisons of the scorecard: (predictor, against), the model's name filled in.
+PAIRS = (
+    ("{model}", "no conference"),
+    ("{model}", "compromise"),
+    ("{model}", "logit: UNGA ideal point"),
+    ("{model}", "logit: covariates + groups"),
+    ("{model}", "logit: + ties"),
+    ("{model}", "group_majority"),
+    ("{model}", "model, text predicted"),
+    ("{model}", "model without outcome inputs"),
+    ("no conference", "logit: UNGA ideal point"),
+)
 
 
 @dataclass
@@ -196,31 +118,55 @@ class Validation:
     reps: int
     budget: int
     tuned: bool
+    quick: bool = False
+
+    @property
+    def model(self) -> PredictorResult:
+        return next(r for r in self.results if r.kind == "model")
 
     def scores(self) -> dict:
-        """Per predictor: per-country scores, per region, the split, the text (JSON-ready)."""
+        """Per predictor: per-country scores, per region, the split, the text, the vote (JSON-ready)."""
         facts = self.data.facts
         record = self.data.record["decision"]
         region = self.data.states["itu_region"]
         known = list(self.plan.states)
         rng = np.random.default_rng(self.plan.seed)
+        seated = int(known_decisions(record.loc[known]).sum())
         out = {}
         for r in self.results:
             scores = country_scores(r.probability, record.loc[known], region.loc[known])
             scores["split"] = _split(r, facts, len(known), rng)
             scores["kind"] = r.kind
+            scores["note"] = r.note
             if r.texts is not None:
-                scores["text"] = _text(r.texts, self.scenario, self.data)
+                scores["text"] = _text(r.texts, self.scenario)
+            if r.vote is not None and RECORD_VOTE in facts.votes:
+                scores["record_vote"] = vote_summary(r.vote, facts.votes[RECORD_VOTE], RECORD_VOTE, seated,
+                                                     facts.eligible)  # fmt: skip
             out[r.name] = scores
+        return out
+
+    def comparisons(self) -> list[dict]:
+        """Paired bootstraps over the known states of the pairs that matter (:data:`PAIRS`)."""
+        by_name = {r.name: r for r in self.results}
+        record = self.data.record["decision"]
+        out = []
+        for a, b in PAIRS:
+            a = a.format(model=self.model.name)
+            if a in by_name and b in by_name:
+                out.append(
+                    compare(by_name[a].probability, by_name[b].probability, record, a, b, self.plan.seed)
+                )
         return out
 
 
 def _split(result: PredictorResult, facts, known_total: int, rng: np.random.Generator) -> dict:
-    """The eligible split implied by the probabilities: known states + 48 × the unknown states' mean."""
+    """The eligible split implied by the probabilities: known states + the unplaced × the unknown states' mean."""
     unplaced = facts.eligible - known_total
     mean_unknown = float(result.unknown.mean()) if len(result.unknown) else float(result.probability.mean())
+    mean_unknown = mean_unknown if np.isfinite(mean_unknown) else float(result.probability.mean())
     draws = (rng.random((4000, len(result.probability))) < result.probability.to_numpy()).sum(axis=1)
-    draws = draws + rng.binomial(unplaced, mean_unknown, size=4000)
+    draws = draws + rng.binomial(max(unplaced, 0), min(max(mean_unknown, 0.0), 1.0), size=4000)
     return {
         "basis": f"signatories among the {known_total} known states + {unplaced} × the mean P(sign) of the unknown states",
         "record_signed": facts.signed,
@@ -231,7 +177,7 @@ def _split(result: PredictorResult, facts, known_total: int, rng: np.random.Gene
     }
 
 
-def _text(texts: np.ndarray, scenario: Scenario, data: Dataset) -> dict:
+def _text(texts: np.ndarray, scenario: Scenario) -> dict:
     from wcitsim.core.agenda import AgendaArrays
 
     agenda = AgendaArrays.from_clauses(scenario.agenda.active)
@@ -249,20 +195,57 @@ def _text(texts: np.ndarray, scenario: Scenario, data: Dataset) -> dict:
     }
 
 
-def _predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list[tuple[str, str, Fit]]:
-    out = [
-        ("everyone_signs", "baseline", everyone_signs(data)),
-        ("group_majority", "baseline", group_majority(data, scenario)),
-        ("logistic", "baseline", logistic(data, scenario)),
-    ]
-    tuned = FoldCalibration(data, scenario, tune, budget, seed)
+def predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list:
+    """The scorecard's predictors, in the order of the report."""
+    covariates = tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
     main = scenario.protocol.name
-    out.append((f"model ({main})", "model", simulation(data, tuned, main, reps, seed)))
+    no_inputs, free = P.without_outcome_inputs(scenario)
+    fixed = tuple(p for p in DEFAULT_PARAMETERS if p.path != "protocol.concession")
+
+    def simulation(name, kind, s, runner=P.run_protocol, parameters=DEFAULT_PARAMETERS, text_weight=1.0):
+        return P.Simulation(name, kind, s, data, runner, parameters, reps, seed, budget, text_weight, tune)
+
+    out = [
+        P.EveryoneSigns(),
+        P.GroupMajority(data, scenario),
+        P.Logit(data, scenario, "logit: UNGA ideal point", ("unga_idealpoint_s67_2012",), groups=False),
+        P.Logit(data, scenario, "logit: covariates + groups", covariates),
+        P.Logit(data, scenario, "logit: + ties", covariates + P.TIES),
+        simulation(f"model ({main})", "model", scenario),
+        simulation("model, text predicted", "variant", scenario, text_weight=0.0),
+        simulation("model without outcome inputs", "variant", no_inputs, parameters=free),
+        simulation("no conference", "ablation", scenario, P.run_final_acts, fixed),
+        simulation(
+            "compromise", "ablation", scenario.replace(**{"protocol.name": "compromise"}), parameters=fixed
+        ),
+    ]
     for name in PROTOCOLS:
-        if name != main:
-            cheap = PROTOCOLS[name].reference  # the per-session protocols are fast; the others get fewer runs
-            out.append((name, "protocol", simulation(data, tuned, name, reps if cheap else other_reps, seed)))
+        if name not in (main, "compromise"):
+            s = scenario.replace(**{"protocol.name": name})
+            if PROTOCOLS[name].reference:
+                out.append(simulation(name, "protocol", s))
+            else:
+                out.append(P.SigningRefit(name, s, data, other_reps, seed))
     return out
+
+
+NOTES = {
+    "model, text predicted": "calibrated with the Final Acts left out of the loss: its text is predicted",
+    "model without outcome inputs": "no Freedom Online Coalition weight, no CEPT anchor, EU bloc at the default cohesion",
+    "no conference": "every delegation judges the actual Final Acts by its seeded interests",
+    "compromise": "one shot: the weighted mean of the opening positions",
+    "expected_utility": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
+    "exchange": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
+}
+
+
+def _prepare(predictor):
+    return predictor.prepare()
+
+
+def _fit(job):
+    predictor, f, train, predict = job
+    return f, predictor.fit(train, predict)
 
 
 def cross_validate(
@@ -275,34 +258,74 @@ def cross_validate(
     tune: bool = True,
     progress: Callable[[str], None] | None = None,
     other_reps: int = 8,
+    workers: int = 1,
+    quick: bool = False,
 ) -> Validation:
-    """Cross-validate the model and every baseline on the same folds over the known states."""
+    """Cross-validate the model and every baseline on the same folds over the known states.
+
+    ``quick`` uses :data:`QUICK` (fewer folds, evaluations, replications) instead of
+    ``k``, ``reps``, ``budget`` and ``other_reps``; ``workers`` processes run the folds.
+    """
+    if quick:
+        k, reps, budget, other_reps = QUICK["k"], QUICK["reps"], QUICK["budget"], QUICK["other_reps"]
     plan = make_folds(data, k, seed)
     seated = [s for s in data.states.index if s not in scenario.seating.exclude]
     unknown = [s for s in seated if data.record.at[s, "decision"] == "unknown"]
-    results = []
-    for name, kind, fit in _predictors(data, scenario, tune, budget, reps, other_reps, seed):
+    chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed)
+    with _pool(workers) as pool:
+        chosen = list(pool.map(_prepare, chosen))
+        jobs = [(p, f, *_fold(plan, f, unknown)) for p in chosen for f in range(plan.k)]
+        results, done = [], {}
+        for i, (f, fit) in enumerate(pool.map(_fit, jobs)):
+            done.setdefault(jobs[i][0].name, {})[f] = fit
+            if progress:
+                progress(f"{jobs[i][0].name}: fold {f + 1} of {plan.k}")
+    for p in chosen:
         oof = pd.Series(np.nan, index=list(plan.states))
         unknown_sum = pd.Series(0.0, index=unknown)
-        texts, fitted = [], []
+        texts, votes, fitted = [], [], []
         for f in range(plan.k):
-            if progress:
-                progress(f"{name}: fold {f + 1} of {plan.k}")
-            train, test = plan.split(f)
-            p, text, info = fit(train, test + unknown)
-            oof.loc[test] = p.loc[test].to_numpy()
-            unknown_sum += p.loc[unknown].to_numpy()
-            if text is not None:
-                texts.append(text)
-            fitted.append(info)
+            fit = done[p.name][f]
+            test = plan.split(f)[1]
+            oof.loc[test] = fit.probability.loc[test].to_numpy()
+            unknown_sum += fit.probability.loc[unknown].to_numpy()
+            if fit.texts is not None:
+                texts.append(fit.texts)
+            if fit.vote is not None:
+                votes.append(fit.vote)
+            fitted.append(fit.info)
         results.append(
             PredictorResult(
-                name=name,
-                kind=kind,
-                probability=oof,
-                unknown=unknown_sum / plan.k,
+                name=p.name, kind=p.kind, probability=oof, unknown=unknown_sum / plan.k,
                 texts=np.concatenate(texts) if texts else None,
-                fitted=fitted,
+                vote=pd.concat(votes, ignore_index=True) if votes else None,
+                fitted=fitted, note=NOTES.get(p.name, ""),
             )
-        )
-    return Validation(plan, results, data, scenario, reps, budget, tune)
+        )  # fmt: skip
+    return Validation(plan, results, data, scenario, reps, budget, tune, quick)
+
+
+def _fold(plan: FoldPlan, f: int, unknown: list[str]) -> tuple[list[str], list[str]]:
+    train, test = plan.split(f)
+    return train, test + unknown
+
+
+class _Serial:
+    """A stand-in for a process pool that runs in this process."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def map(self, fn, items):
+        return map(fn, items)
+
+
+def _pool(workers: int):
+    if workers <= 1:
+        return _Serial()
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))

@@ -37,8 +37,8 @@ class SingleText:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
-        return run_vectorized(world, streams, negotiate=True, trace=trace)
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+        return run_vectorized(world, streams, negotiate=True, trace=trace, measure=measure)
 
 
 @PROTOCOLS.register("compromise")
@@ -57,8 +57,10 @@ class Compromise:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
-        return run_vectorized(world, streams, negotiate=False, policy="compromise", trace=trace)
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+        return run_vectorized(
+            world, streams, negotiate=False, policy="compromise", trace=trace, measure=measure
+        )
 
 
 def _params(world: World, defaults: dict) -> dict:
@@ -83,7 +85,7 @@ class ExpectedUtility:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
         params = _params(world, eu_model.DEFAULTS)
         c = world.capability / world.capability.sum()
 
@@ -105,7 +107,7 @@ class ExpectedUtility:
                 risk = eu_model.risk_exponents(eu)
             return np.clip(new, 0.0, 1.0).swapaxes(-1, -2).copy(), risk
 
-        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]), trace, measure)
 
 
 @PROTOCOLS.register("exchange")
@@ -125,7 +127,7 @@ class Exchange:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
         params = _params(world, exchange_model.DEFAULTS)
         c = world.capability
 
@@ -139,4 +141,4 @@ class Exchange:
                 new[r], _ = exchange_model.exchange_round(position[r], c, salience[r], params["min_gain"])
             return new, state
 
-        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]))
+        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]), trace, measure)

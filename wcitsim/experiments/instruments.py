@@ -1,0 +1,211 @@
+"""What a run says about the question: the field's shape over the sessions, and the record's one vote.
+
+The field (:attr:`~wcitsim.core.outcome.Outcome.field`) is summarised per session
+and view as means over replications, with the distribution of the pole count at
+the opening and the deadline. The record's vote is the 13 December 2012 vote on
+the preamble's right of access (77–33–8, ``facts.toml`` ``[votes.access_right]``):
+per replication, whether the clause went to a vote, whose motion it was, the
+tally of the delegations entitled to vote, and whether the text holds it.
+
+Who votes: only delegations present and accredited vote. The record says 144
+were entitled to sign, and names the decision of every state whose decision is
+known, each of them one of the 144; which of the other seated states were the
+remaining ones is not documented. So a known state's vote counts 1 and an
+unknown state's counts (144 − known) / unknown, its chance of being one of
+them: the tally is the expected tally of the eligible, never a guess about a
+particular state. 118 of them voted (77 + 33 + 8); the model does not say who
+stayed away, so the tally is also given scaled to 118 voters, and the error is
+measured on that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wcitsim.core.measures import FIELD_MEASURES
+from wcitsim.core.outcome import FIELD_VIEWS, Outcome
+from wcitsim.core.rules import delegation_votes
+from wcitsim.core.world import World
+from wcitsim.metrics import known_decisions
+
+__all__ = [
+    "RECORD_VOTE",
+    "field_summary",
+    "record_vote",
+    "record_vote_line",
+    "record_vote_table",
+    "trajectory_line",
+    "vote_summary",
+    "vote_weights",
+]
+
+#: The clause of the record's vote (a key of ``[votes]`` in facts.toml).
+RECORD_VOTE = "access_right"
+COUNTS = ("yes", "no", "abstain")
+
+
+def field_summary(outcome: Outcome) -> dict:
+    """Per view (interest, table) and measure: the mean over replications per session, and the poles' spread."""
+    field = outcome.field  # R × (S+1) × 2 × M
+    out: dict = {
+        "measures": list(FIELD_MEASURES),
+        "basis": (
+            "positions in the clause space, one axis per clause; 'interest' is what capitals vote and sign by, "
+            "'table' the positions delegations hold at the table (docs/model.md, 'The field')"
+        ),
+    }
+    poles = FIELD_MEASURES.index("clusters")
+    for v, view in enumerate(FIELD_VIEWS):
+        values = field[:, :, v, :]
+        traced = np.isfinite(values[..., 0]).any(axis=0)
+        means = np.where(
+            traced[:, None], np.nanmean(np.where(np.isfinite(values), values, 0), axis=0), np.nan
+        )
+        out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
+        for moment, s in (("opening", 0), ("deadline", -1)):
+            counts = values[:, s, poles]
+            out[view][f"poles_{moment}"] = {
+                int(k): float(np.mean(counts == k)) for k in np.unique(counts[np.isfinite(counts)])
+            }
+    return out
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def trajectory_line(summary: dict, view: str) -> str:
+    """One line, e.g. '3.4 poles at the opening → 2.0 at the deadline, bipolarity 0.55 → 0.93, ...'."""
+    v = summary[view]
+    first, last = 0, len(v["clusters"]) - 1
+    return (
+        f"{v['clusters'][first]:.1f} poles at the opening → {v['clusters'][last]:.1f} at the deadline, "
+        f"bipolarity {v['bipolarity'][first]:.2f} → {v['bipolarity'][last]:.2f}, "
+        f"first component {v['first_component'][first]:.2f} → {v['first_component'][last]:.2f}, "
+        f"Esteban–Ray over groups {v['er_groups'][first]:.2f} → {v['er_groups'][last]:.2f}"
+    )
+
+
+def vote_weights(world: World, eligible: int) -> np.ndarray:
+    """Each seated delegation's weight in a vote: 1 if its decision is known, else its chance of being eligible."""
+    known = known_decisions(world.record)
+    unknown = int((~known).sum())
+    share = (eligible - int(known.sum())) / unknown if unknown else 0.0
+    return np.where(known, 1.0, min(max(share, 0.0), 1.0))
+
+
+def _clause(world: World, facts, clause: str):
+    record = facts.votes.get(clause)
+    if record is None or clause not in world.agenda.ids:
+        return None, None
+    return world.agenda.ids.index(clause), record
+
+
+def record_vote_table(
+    world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE
+) -> pd.DataFrame | None:
+    """Per replication: the record's motion (the Final Acts' option against 1988) before this floor.
+
+    Columns: whether the model's own draft took the clause to a vote (``to_vote``)
+    and who moved it (the yes-voter with most at stake on the draft's option);
+    the tally of the eligible on the record's motion, expected and scaled to the
+    record's voters; its strongest supporter; whether the final text holds the
+    record's option (``adopted``).
+    """
+    k, record = _clause(world, facts, clause)
+    if k is None:
+        return None
+    weights = vote_weights(world, facts.eligible)
+    sq = world.agenda.status_quo[k]
+    motion = world.agenda.final_acts[k]
+    if not np.isfinite(motion):
+        return None
+    view = world.signing_view(outcome.interest, outcome.position)[:, :, k : k + 1]
+    band, a = world.scenario.voting.abstain_band, world.signing.exponent
+    votes = delegation_votes(np.full((len(view), 1), motion), np.array([sq]), view, a, band)[..., 0]
+    tally = np.stack([(votes == 1) @ weights, (votes == -1) @ weights, (votes == 0) @ weights], axis=-1)
+    voted = record["yes"] + record["no"] + record["abstain"]
+    scaled = tally * voted / weights.sum()
+    salience = (outcome.salience / outcome.salience.sum(axis=-1, keepdims=True))[:, :, k]
+    iso3 = np.asarray(world.iso3, dtype=object)
+
+    def strongest(option: np.ndarray, cast: np.ndarray) -> np.ndarray:
+        stake = salience * (np.abs(sq - view[..., 0]) ** a - np.abs(option[:, None] - view[..., 0]) ** a)
+        return iso3[np.where((cast == 1) & (weights > 0), stake, -np.inf).argmax(axis=1)]
+
+    to_vote = outcome.contested[:, k]
+    return pd.DataFrame(
+        {
+            "replication": np.arange(len(votes)),
+            "to_vote": to_vote,
+            "mover": np.where(to_vote, strongest(outcome.final_draft[:, k], outcome.votes[:, :, k]), None),
+            "supporter": np.where(
+                (votes == 1).any(axis=1), strongest(np.full(len(votes), motion), votes), None
+            ),
+            **{f"{c}_eligible": tally[:, j] for j, c in enumerate(COUNTS)},
+            **{f"{c}_of_{voted}": scaled[:, j] for j, c in enumerate(COUNTS)},
+            "passes": tally[:, 0] > tally[:, 1],
+            "adopted": outcome.text[:, k] == motion,
+        }
+    )
+
+
+def record_vote(world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE) -> dict | None:
+    """The record's vote against the model's replications (JSON-ready); None if the agenda lacks the clause."""
+    table = record_vote_table(world, outcome, facts, clause)
+    if table is None:
+        return None
+    known = int(known_decisions(world.record).sum())
+    return vote_summary(table, facts.votes[clause], clause, known, facts.eligible)
+
+
+def vote_summary(table: pd.DataFrame, record: dict, clause: str, known: int, eligible: int) -> dict:
+    """Summarise :func:`record_vote_table` rows (of one run or pooled over folds) against the record."""
+    voted = record["yes"] + record["no"] + record["abstain"]
+    target = np.array([record[c] for c in COUNTS], dtype=float)
+    scaled = table[[f"{c}_of_{voted}" for c in COUNTS]].to_numpy()
+    error = np.abs(scaled - target).mean(axis=1)  # the mean absolute error of the three counts
+    went = table["to_vote"].to_numpy(dtype=bool)
+    movers = table.loc[went, "mover"].value_counts(normalize=True)
+    supporters = table["supporter"].value_counts(normalize=True)
+    return {
+        "clause": clause,
+        "record": {
+            **{c: int(record[c]) for c in COUNTS},
+            "moved_by": str(record.get("moved_by", "")),
+            "date": str(record.get("date", "")),
+        },
+        "basis": (
+            f"the record's motion (the Final Acts' option against 1988) before the model's floor; delegations "
+            f"entitled to vote: the {known} seated states whose decision is known count 1, the others their "
+            f"chance of being among the {eligible} eligible; tallies also scaled to the {voted} who voted"
+        ),
+        "replications": len(table),
+        "share_to_vote": float(went.mean()),
+        "share_passes": float(table["passes"].mean()),
+        "share_adopted": float(table["adopted"].mean()),
+        "share_adopted_by_vote": float((table["adopted"].to_numpy(dtype=bool) & went).mean()),
+        "tally_eligible": [float(table[f"{c}_eligible"].mean()) for c in COUNTS],
+        "tally_scaled": [float(x) for x in scaled.mean(axis=0)],
+        "mae": float(error.mean()),
+        "movers": {str(k): float(v) for k, v in movers.head(5).items()},
+        "supporters": {str(k): float(v) for k, v in supporters.head(5).items()},
+        "share_moved_by_record_mover": float(np.mean(table["mover"].to_numpy() == record.get("moved_by"))),
+    }
+
+
+def record_vote_line(vote: dict) -> str:
+    """One line for ``wcitsim run``."""
+    r = vote["record"]
+    y, n, a = vote["tally_scaled"]
+    movers = ", ".join(f"{k} {v:.0%}" for k, v in list(vote["movers"].items())[:3])
+    supporters = ", ".join(f"{k} {v:.0%}" for k, v in list(vote["supporters"].items())[:3]) or "none"
+    return (
+        f"the record's vote ({vote['clause']}, {r['yes']}–{r['no']}–{r['abstain']} on {r['moved_by']}'s motion): "
+        f"this floor {y:.0f}–{n:.0f}–{a:.0f} of {r['yes'] + r['no'] + r['abstain']} (error {vote['mae']:.1f} a count), "
+        f"passing in {vote['share_passes']:.0%}; strongest supporter {supporters}; the chair's draft took it to a "
+        f"vote in {vote['share_to_vote']:.0%}"
+        + (f" (moved by {movers})" if movers else "")
+        + f"; in the final text in {vote['share_adopted']:.0%}"
+    )
