@@ -118,8 +118,11 @@ def test_all_no_votes_return_contested_clauses_to_1988_and_all_yes_keep_the_draf
         want = world.agenda.status_quo if expected == "status quo" else final_draft
         np.testing.assert_array_equal(text[contested], want[contested])
         np.testing.assert_array_equal(text[~contested], final_draft[~contested])
-        n = world.n
-        assert (tallies[contested] == ([0, n, 0] if vote == -1 else [n, 0, 0])).all()
+        # only delegations entitled to vote count, each with its weight (144 in all) when the scenario says so
+        n = world.eligibility.sum() if world.scenario.voting.eligible_only else world.n
+        np.testing.assert_allclose(
+            tallies[contested], [[0, n, 0] if vote == -1 else [n, 0, 0]] * int(contested.sum())
+        )
 
 
 def _contested(world, seed):
@@ -504,7 +507,7 @@ def test_new_classes_get_their_own_folders_and_codes(tmp_path):
     b = new_class(BASELINE, tmp_path, sessions=2)
     assert a.settings.code != b.settings.code
     assert (tmp_path / a.settings.code / "class.json").exists()
-    assert len(a.settings.code) == 4 and not set(a.settings.code) & set("01OIL")
+    assert len(a.settings.code) == 6 and not set(a.settings.code) & set("01OIL")
     with pytest.raises(UsageError, match="time_limit"):
         new_class(BASELINE, tmp_path, time_limit=1)
 

@@ -35,7 +35,7 @@ ARGS = [
 def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     server = ClassServer(tmp_path, "--sessions", "2", "--time-limit", "600")
-    outside, failed = [], []
+    outside, failed, keyed = [], [], []
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -46,12 +46,23 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
                     "request",
                     lambda r: outside.append(r.url) if not r.url.startswith(server.address) else None,
                 )
-                page.on("requestfailed", lambda r: failed.append(r.url))
+                page.on(
+                    "requestfailed",
+                    lambda r: None if "ERR_ABORTED" in (r.failure or "") else failed.append(r.url),
+                )
+                page.on("request", lambda r: keyed.append(r.url) if server.key in r.url else None)
                 return page
 
             teacher = person()
             teacher.goto(f"{server.address}teacher?key={server.key}")
             teacher.get_by_text(server.code, exact=True).wait_for()
+            assert teacher.url == f"{server.address}teacher"  # the key left the address bar for a cookie
+            # everyone here is on this one machine: let it claim the four delegations below
+            teacher.get_by_label("Delegations one device may claim").fill("4")
+            teacher.locator("#set-per-device").click()
+            teacher.wait_for_function(
+                "async () => (await (await fetch('/api/teacher')).json()).per_device === 4"
+            )
 
             students = {}
             for iso in ("USA", "CHN", "KEN"):
@@ -85,9 +96,9 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
             late.get_by_role("button", name="Join the team").click()
             late.get_by_text("Kenya (KEN)").wait_for()
             teacher.get_by_text("Delegations played by students (3)").wait_for()
-            teacher.locator("#seats tr", has_text="KEN Kenya").get_by_text(
-                "2", exact=True
-            ).wait_for()  # a team of two
+            # a team of two on one machine: a device counts once, however often it joins
+            # (devices of their own count: test_classroom_server.py)
+            teacher.locator("#seats tr", has_text="KEN Kenya").get_by_text("1", exact=True).wait_for()
 
             teacher.get_by_role("button", name="Start the conference").click()
             for page in students.values():
@@ -166,6 +177,9 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
     finally:
         server.stop()
     assert not outside, outside[:5]
+    assert keyed == [f"{server.address}teacher?key={server.key}"], (
+        keyed
+    )  # only the address the teacher opened
     assert not failed, failed[:5]
     saved = json.loads((tmp_path / server.code / "class.json").read_text())
     assert [r["step"] for r in saved["history"]] == ["session", "session", "vote", "sign"]

@@ -6,32 +6,42 @@ its speed is measured by `make bench` (benchmarks/class_bench.py), not asserted 
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 
 import pytest
 from conftest import free_port
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 
 from wcitsim.teach.classroom.drill import ClassServer, drill
+from wcitsim.teach.classroom.server import ATTEMPTS, MAX_BODY, PAGES, REFILL_SECONDS, Attempts
 
 
-def call(address: str, path: str, body=None, raw: bytes | None = None) -> tuple[int, dict]:
+def call(
+    address: str, path: str, body=None, raw: bytes | None = None, device: str = "127.0.0.1", headers=None
+) -> tuple[int, dict]:
+    """A request from ``device``: a loopback address, as a device on the classroom's network has its own."""
     data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        address.rstrip("/") + path, data=data, method="GET" if data is None else "POST"
-    )
+    where = urllib.parse.urlsplit(address)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30, source_address=(device, 0))
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+        conn.request("GET" if data is None else "POST", path, data, headers or {})
+        response = conn.getresponse()
+        text = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(text)
+    except ValueError:  # Starlette's own 413 and its Host check's 400 are one line of plain text
+        return response.status, {"error": text.decode()}
 
 
 def wcitsim(*args: str) -> subprocess.CompletedProcess:
@@ -46,7 +56,7 @@ def wcitsim(*args: str) -> subprocess.CompletedProcess:
         (["teach", "--sessions", "3"], "add --class"),
         (["teach", "--resume", "ABCD"], "add --class"),
         (["teach", "--class", "--time-limit", "5"], "expected seconds from 10 to 3600"),
-        (["teach", "--class", "--sessions", "0"], "expected an integer ≥ 1"),
+        (["teach", "--class", "--sessions", "0"], "--sessions: 0"),
         (["teach", "--class", "nosuch.toml", "--no-open"], "nosuch.toml"),
     ],
 )
@@ -139,14 +149,15 @@ def test_malformed_and_forged_requests_get_a_message_never_a_server_error(server
     statuses = []
     for i in range(600):
         path = rng.choice(paths)
+        device = f"127.1.{i // 5}.1"  # five requests a device: under the rate of refused codes and keys
         if i % 7 == 0:
             raw = rng.choice(
                 [b"{", b"\xff\xfe", b"[]", b"null", b'"text"', b"1e999", b"{" * 5000, b"x" * 70_000]
             )
-            status, answer = call(server.address, path, raw=raw)
+            status, answer = call(server.address, path, raw=raw, device=device)
         else:
             body = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, 5))}
-            status, answer = call(server.address, path, body)
+            status, answer = call(server.address, path, body, device=device)
         statuses.append(status)
         assert status < 500, (path, answer)
         if status >= 400:
@@ -155,7 +166,7 @@ def test_malformed_and_forged_requests_get_a_message_never_a_server_error(server
                  "/api/debrief?seat=" + seat["seat"], "/api/debrief.svg", "/static/../../etc/passwd", "/static/x.js"]:  # fmt: skip
         status, answer = call(server.address, path)
         assert 400 <= status < 500 and answer["error"], (path, status)
-    assert {400, 403, 409} <= set(statuses)
+    assert {400, 403, 409, 413} <= set(statuses) and 429 not in statuses
     status, view = call(server.address, f"/api/state?seat={seat['seat']}")
     assert status == 200 and view["iso3"] == "USA"  # still serving, the seat intact
 
@@ -179,3 +190,178 @@ def test_a_restarted_server_resumes_the_class(tmp_path):
         assert after["clauses"] == before["clauses"]
     finally:
         again.stop()
+
+
+# --------------------------------------------------------------------------- a hostile classroom network
+# (the same faults under load, with the figures: tests/test_class_server_load.py)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    srv = ClassServer(tmp_path_factory.mktemp("guarded"), "--sessions", "3", "--time-limit", "600")
+    yield srv
+    srv.stop()
+    assert not any("Traceback" in line for line in srv.output), "".join(srv.output)[-2000:]
+
+
+def _get(server: ClassServer, path: str, headers=None) -> http.client.HTTPResponse:
+    """A GET whose answer is not followed (a redirect stays a redirect)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_the_teachers_key_is_traded_for_a_cookie_and_leaves_the_address(guarded):
+    entry = _get(guarded, f"/teacher?key={guarded.key}")
+    assert entry.status == 303 and entry.getheader("Location") == "/teacher"
+    assert entry.getheader("Cache-Control") == "no-store"
+    cookie = entry.getheader("Set-Cookie")
+    name_value, *flags = [part.strip() for part in cookie.split(";")]
+    assert name_value == f"wcitsim-teacher-{guarded.code}={guarded.key}"
+    assert {"HttpOnly", "SameSite=strict", "Path=/"} <= set(flags)
+    with_cookie = {"Cookie": name_value}
+    status, view = call(guarded.address, "/api/teacher", headers=with_cookie)
+    assert status == 200 and view["code"] == guarded.code
+    status, _ = call(guarded.address, "/api/teacher/options", {"per_device": 1}, headers=with_cookie)
+    assert status == 200  # the teacher's page acts with the cookie alone
+    wrong = _get(guarded, "/teacher?key=not-the-key-at-all")
+    assert wrong.status == 303 and wrong.getheader("Set-Cookie") is None
+    assert call(guarded.address, "/api/teacher")[0] == 403
+    page = _get(guarded, "/teacher")
+    assert page.status == 200
+    script = (PAGES / "teacher.html").read_text()
+    assert "location.search" not in script and "key=" not in script  # the page never puts a key in an address
+
+
+def test_other_sites_pages_and_foreign_host_names_are_refused(guarded):
+    body = {"code": guarded.code, "iso3": "FRA"}
+    here = f"http://127.0.0.1:{guarded.port}"
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Origin": f"http://127.0.0.1:{guarded.port + 1}"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):  # fmt: skip
+        status, answer = call(guarded.address, "/api/claim", body, device="127.2.0.1", headers=headers)
+        assert status == 403 and "another site" in answer["error"], (headers, status)
+    for host in (
+        "evil.example",
+        "attacker.127.0.0.1.nip.io",
+    ):  # DNS rebinding: a name that is not this machine
+        status, answer = call(guarded.address, "/api/public", headers={"Host": host})
+        assert status == 400 and answer["error"] == "Invalid host header"
+    assert call(guarded.address, "/api/public", headers={"Host": f"localhost:{guarded.port}"})[0] == 200
+    status, _ = call(guarded.address, "/api/claim", body, device="127.2.0.1",
+                     headers={"Origin": here, "Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    assert status == 200  # the server's own page
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"[" * 30_000 + b"]" * 30_000, 400),  # nested 30,000 deep (60 kB, under the size limit)
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, 400),
+        (b"[" * 30_000, 400),
+        (
+            b'{"iso3": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+            400,
+        ),  # one the parser takes: too deep for the checks
+        (b'{"code": ' + b"7" * 5_000 + b"}", 400),  # a 5,000-digit number
+        (b"x" * (MAX_BODY + 1), 413),
+    ],
+)
+def test_a_body_nested_deep_or_with_a_huge_number_gets_a_4xx(guarded, raw, status):
+    got, answer = call(guarded.address, "/api/claim", raw=raw, device="127.3.0.1")
+    assert got == status and answer["error"] and "\n" not in answer["error"], (got, answer)
+    assert call(guarded.address, "/api/public", device="127.3.0.1")[0] == 200
+
+
+def test_guessing_codes_or_keys_is_held_to_the_rate_per_device(guarded):
+    statuses = [
+        call(guarded.address, f"/api/delegations?code=GUESS{i}", device="127.4.0.1")[0]
+        for i in range(ATTEMPTS)
+    ]
+    statuses.append(call(guarded.address, "/api/teacher?key=guess", device="127.4.0.1")[0])
+    assert statuses == [403] * ATTEMPTS + [429]
+    conn = http.client.HTTPConnection("127.0.0.1", guarded.port, timeout=30, source_address=("127.4.0.1", 0))
+    conn.request("GET", f"/api/delegations?code={guarded.code}")  # the right code, too late
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    conn.close()
+    assert response.status == 429 and 0 < int(response.getheader("Retry-After")) <= REFILL_SECONDS
+    assert "try again in" in answer["error"]
+    assert (
+        call(guarded.address, f"/api/delegations?code={guarded.code}", device="127.4.0.2")[0] == 200
+    )  # another device
+
+
+def test_one_device_claims_one_delegation_and_counts_once_in_a_team(guarded):
+    status, first = call(
+        guarded.address, "/api/claim", {"code": guarded.code, "iso3": "IND"}, device="127.5.0.1"
+    )
+    assert status == 200
+    status, answer = call(
+        guarded.address, "/api/claim", {"code": guarded.code, "iso3": "PAK"}, device="127.5.0.1"
+    )
+    assert status == 409 and "already claimed IND" in answer["error"]
+    for _ in range(20):  # a replayed join
+        assert call(guarded.address, "/api/seat", {"seat": first["seat"]}, device="127.5.0.2")[0] == 200
+    assert (
+        call(guarded.address, "/api/seat", {"seat": first["seat"]}, device="127.5.0.1")[0] == 200
+    )  # the claimant
+    assert call(guarded.address, f"/api/state?seat={first['seat']}")[1]["team"] == 2
+    call(guarded.address, "/api/seat", {"seat": first["seat"]}, device="127.5.0.3")
+    assert call(guarded.address, f"/api/state?seat={first['seat']}")[1]["team"] == 3  # another device
+    assert call(guarded.address, "/api/teacher/options", {"key": guarded.key, "per_device": 2})[0] == 200
+    assert (
+        call(guarded.address, "/api/claim", {"code": guarded.code, "iso3": "PAK"}, device="127.5.0.1")[0]
+        == 200
+    )
+    assert call(guarded.address, "/api/teacher/options", {"key": guarded.key, "per_device": 0})[0] == 400
+    call(guarded.address, "/api/teacher/options", {"key": guarded.key, "per_device": 1})
+    call(guarded.address, "/api/teacher/release", {"key": guarded.key, "iso3": "IND"})
+    call(guarded.address, "/api/teacher/release", {"key": guarded.key, "iso3": "PAK"})
+    assert (
+        call(guarded.address, "/api/claim", {"code": guarded.code, "iso3": "BGD"}, device="127.5.0.1")[0]
+        == 200
+    )
+
+
+def test_a_class_saved_with_an_empty_teachers_key_is_not_served(tmp_path):
+    from wcitsim.teach.classroom.room import new_class
+
+    room = new_class("wcit2012", tmp_path, sessions=2)
+    path = tmp_path / room.settings.code / "class.json"
+    for key in ("", "short", None, "x" * 15 + "!"):
+        state = json.loads(path.read_text())
+        state["settings"]["teacher_key"] = key
+        path.write_text(json.dumps(state))
+        result = wcitsim("teach", "--class", "--resume", room.settings.code, "--folder", str(tmp_path),
+                         "--port", str(free_port()), "--no-open")  # fmt: skip
+        assert result.returncode == 2, result.stdout
+        assert "teacher_key" in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "started" not in result.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.floats(0, 3 * REFILL_SECONDS), min_size=1, max_size=60),
+    window=st.floats(0, 10 * REFILL_SECONDS),
+)
+def test_attempts_never_let_more_through_than_the_rate(gaps, window):
+    """In any span of ``window`` seconds, at most ``ATTEMPTS + window / REFILL_SECONDS`` refusals are looked at."""
+    now = [0.0]
+    attempts = Attempts(clock=lambda: now[0])
+    looked_at = []
+    for gap in gaps:  # a client sends a wrong code after each gap, every one refused
+        now[0] += gap
+        if not attempts.wait("a"):
+            attempts.refused("a")
+            looked_at.append(now[0])
+    for start in looked_at:
+        inside = sum(start <= t <= start + window for t in looked_at)
+        assert inside <= ATTEMPTS + window / REFILL_SECONDS + 1e-9
+    burst = Attempts(clock=lambda: 0.0)
+    for _ in range(ATTEMPTS):
+        assert burst.wait("b") == 0
+        burst.refused("b")
+    assert burst.wait("b") == pytest.approx(REFILL_SECONDS) and burst.wait("c") == 0

@@ -15,6 +15,7 @@ from wcitsim.core.outcome import FIELD_VIEWS
 from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.core.world import Streams, build_world, replication_seeds
 from wcitsim.data import load_dataset
+from wcitsim.errors import UsageError
 from wcitsim.experiments.runner import run_outcome, run_scenario
 from wcitsim.io.scenario import load_scenario
 from wcitsim.model.reference import ReferenceModel, run_reference
@@ -44,9 +45,16 @@ def test_reference_equals_vectorized_on_the_toy(seed):
     _same(run_reference(world, [seed]), PROTOCOLS["single_text"].run(world, Streams([seed])))
 
 
+#: The keys that switch off the mechanisms the reference engine does not implement (scenarios/no_sorting.toml).
+NO_SORTING = {
+    "chair.temperature_clause": "", "chair.temperature_session": 0, "protocol.alignment": 0.0,
+    "voting.motions": False, "voting.eligible_only": False, "signing.lost_vote": 0.0, "signing.persuasion": 0.0,
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("protocol", ["single_text", "compromise"])
-def test_reference_equals_vectorized_on_the_baseline(protocol):
-    scenario = load_scenario(ROOT / "scenarios" / "wcit2012.toml").replace(**{"protocol.name": protocol})
+def test_reference_equals_vectorized_on_the_baseline_without_sorting(protocol):
+    scenario = load_scenario(ROOT / "scenarios" / "no_sorting.toml").replace(**{"protocol.name": protocol})
     world = build_world(scenario, DATA)
     seeds = replication_seeds(3, 2)
     _same(run_outcome(world, seeds, "reference"), run_outcome(world, seeds, "vectorized"))
@@ -54,12 +62,19 @@ def test_reference_equals_vectorized_on_the_baseline(protocol):
 
 @pytest.mark.parametrize(
     "variant",
-    ["no_internet_resolution", "consensus_rule", "us_concedes", "industry_lobby", "host_bias"],
+    ["no_internet_resolution", "consensus_rule", "us_concedes", "industry_lobby", "host_bias", "prior"],
 )
 def test_reference_equals_vectorized_on_the_counterfactuals(variant):
-    world = build_world(load_scenario(ROOT / "scenarios" / f"{variant}.toml"), DATA)
+    path = ROOT / "scenarios" / ("priors/wcit2012_prior.toml" if variant == "prior" else f"{variant}.toml")
+    world = build_world(load_scenario(path).replace(**NO_SORTING), DATA)
     seeds = replication_seeds(11, 1)
     _same(run_outcome(world, seeds, "reference"), run_outcome(world, seeds, "vectorized"))
+
+
+def test_the_reference_engine_refuses_the_sorting_baseline():
+    world = build_world(load_scenario(ROOT / "scenarios" / "wcit2012.toml"), DATA)
+    with pytest.raises(UsageError, match="reference engine implements the conference without"):
+        run_outcome(world, replication_seeds(1, 1), "reference")
 
 
 def test_same_seed_same_result_and_batching_does_not_matter():

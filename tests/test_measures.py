@@ -365,3 +365,23 @@ def test_two_calls_give_identical_results():
     again = field_shape(x.copy(), salience.copy(), groups.copy())
     assert np.array_equal(first, again)
     assert np.array_equal(find_poles(x).centres, find_poles(x.copy()).centres)
+
+
+def test_the_run_reports_the_session_where_the_field_turns_binary():
+    """A field of two tight poles throughout is binary from the opening; one that splits later turns then."""
+    from types import SimpleNamespace
+
+    from wcitsim.core.measures import FIELD_MEASURES
+    from wcitsim.experiments.instruments import field_summary
+
+    r, s = 10, 4
+    field = np.zeros((r, s + 1, 2, len(FIELD_MEASURES)))
+    poles, bipolar = FIELD_MEASURES.index("clusters"), FIELD_MEASURES.index("bipolarity")
+    field[..., poles] = 3.0
+    field[..., bipolar] = 0.5
+    field[:, 3:, 1, poles], field[:, 3:, 1, bipolar] = 2.0, 0.9  # the table turns binary at session 3
+    field[:7, :, 0, poles], field[:7, :, 0, bipolar] = 2.0, 1.0  # 7 of 10 interests binary: under 80 %
+    summary = field_summary(SimpleNamespace(field=field))
+    assert summary["table"]["binary_from_session"] == 3
+    assert summary["table"]["binary_share"] == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert summary["interest"]["binary_from_session"] is None

@@ -1,22 +1,37 @@
-"""Sweeps: specs, designs, executors, streaming, resume after SIGKILL, analysis."""
+"""Sweeps: specs, designs and their size bound, executors, streaming, resume after SIGKILL, refusals that name
+the fix, analysis."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wcitsim.cli import main
+from wcitsim.errors import ScenarioError, UsageError
+from wcitsim.experiments import sweeps
 from wcitsim.experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from wcitsim.experiments.sweep_run import run_sweep
-from wcitsim.experiments.sweeps import design_experiments, experiment_seeds, load_spec
+from wcitsim.experiments.sweep_run import _tasks, run_sweep
+from wcitsim.experiments.sweeps import (
+    design_experiments,
+    experiment_bytes,
+    experiment_count,
+    experiment_seeds,
+    import_closure,
+    load_spec,
+    max_experiments,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = (ROOT / "tests" / "data" / "toy.toml").as_posix()
@@ -160,7 +175,83 @@ def test_resume_refuses_another_sweeps_folder(tmp_path, capsys):
     assert main(["sweep", str(_spec(tmp_path, GRID)), "--out", str(out), "--quiet"]) == 0
     other = _spec(tmp_path, GRID.replace("seed = 5", "seed = 6"))
     assert main(["sweep", str(other), "--out", str(out), "--resume", "--quiet"]) == 2
-    assert "results of another sweep" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"--resume: the spec {other} changed since the sweep started" in err
+    assert err.endswith(f"wcitsim sweep {other} --out {out} --restart")
+
+
+def test_a_plain_rerun_names_the_command_that_continues_or_restarts(tmp_path, capsys):
+    out, spec = tmp_path / "out", _spec(tmp_path, GRID)
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 2
+    assert f"a finished sweep is already there; expected to analyse it (wcitsim analyze {out / 's'})" in (
+        capsys.readouterr().err
+    )
+    meta = json.loads((out / "s" / "meta.json").read_text())
+    del meta["finished"]  # as if killed before its final tables
+    (out / "s" / "meta.json").write_text(json.dumps(meta))
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 2
+    assert f"expected to continue it: wcitsim sweep {spec} --out {out} --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", str(spec), "--out", str(out), "--resume", "--restart"])
+
+
+def test_a_folder_that_is_not_a_sweeps_is_never_replaced(tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "s").mkdir(parents=True)
+    (out / "s" / "thesis.tex").write_text("mine")
+    for flags in ([], ["--resume"], ["--restart"]):
+        assert main(["sweep", str(_spec(tmp_path, GRID)), "--out", str(out), "--quiet", *flags]) == 2
+        assert "not a wcitsim sweep's folder (it holds 'thesis.tex')" in capsys.readouterr().err
+    assert [p.name for p in (out / "s").iterdir()] == ["thesis.tex"]
+
+
+class _Unreachable:
+    """An executor whose start fails, as a Dask scheduler that cannot be reached."""
+
+    def __enter__(self):
+        raise UsageError("--scheduler tcp://10.0.0.1:8786: cannot connect; expected a running Dask scheduler")
+
+    def __exit__(self, *exc):
+        return None
+
+
+def test_a_failed_executor_start_writes_nothing_and_the_retry_runs(tmp_path):
+    spec, out = load_spec(_spec(tmp_path, GRID)), tmp_path / "out"
+    with pytest.raises(UsageError, match="cannot connect"):
+        run_sweep(spec, out, _Unreachable())
+    assert not out.exists()
+    assert len(pd.read_parquet(run_sweep(spec, out, SerialExecutor()) / "outcomes.parquet")) == 6
+
+
+def test_a_worker_that_dies_is_one_line_naming_resume():
+    ended = pytest.raises(UsageError, match=r"a worker process ended in the middle of a task.*--resume")
+    with ended, ProcessExecutor(1) as ex:
+        list(ex.map_unordered(os._exit, [1]))
+
+
+def test_analyze_refuses_a_sweep_whose_final_tables_do_not_match(tmp_path, capsys):
+    out, spec = tmp_path / "out", _spec(tmp_path, GRID)
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
+    folder = out / "s"
+    finished = (folder / "outcomes.parquet").read_bytes()
+    fix = f"expected to finish it first: wcitsim sweep {spec} --out {out} --resume"
+    for damage in ("killed between the outcomes and states writes", "states replaced", "outcomes replaced"):
+        if damage.startswith("killed"):
+            (folder / "states.parquet").unlink()
+        elif damage == "states replaced":
+            pd.read_parquet(folder / "states.parquet").head(3).to_parquet(folder / "states.parquet")
+        else:
+            pd.read_parquet(folder / "outcomes.parquet").iloc[::-1].to_parquet(folder / "outcomes.parquet")
+        capsys.readouterr()
+        assert main(["analyze", str(folder)]) == 2, damage
+        err = capsys.readouterr().err.strip()
+        assert "the sweep has not finished" in err and err.endswith(fix) and len(err.splitlines()) == 1, err
+        assert main(["sweep", str(spec), "--out", str(out), "--resume", "--quiet"]) == 0  # the fix it names
+        assert (folder / "outcomes.parquet").read_bytes() == finished
+        assert main(["analyze", str(folder)]) == 0
 
 
 def test_analyze_grid_and_sobol(tmp_path, capsys):
@@ -218,3 +309,131 @@ def test_ema_workbench_adapter_with_the_sequential_evaluator():
         chair__host_bias=row["chair__host_bias"],
     )
     assert again["signed_eligible"] == pytest.approx(outcomes["signed_eligible"][0])
+
+
+SIZES = st.fixed_dictionaries(
+    {
+        "design": st.sampled_from(["grid", "lhs", "sobol", "morris"]),
+        "samples": st.integers(1, 12),
+        "levels": st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    }
+)
+
+
+@given(size=SIZES)
+@settings(max_examples=25, deadline=None)
+def test_experiment_count_is_the_size_of_the_design(tmp_path_factory, size):
+    names = ["signing.conformity", "seeder.anchor_weight", "protocol.concession"][: len(size["levels"])]
+    body = f'design = "{size["design"]}"\nsamples = {size["samples"]}\nreplications = 2\nlevels = 4\n'
+    for name, count in zip(names, size["levels"], strict=True):
+        values = [0.1 * (i + 1) for i in range(count)]
+        body += f'[parameters."{name}"]\n' + (
+            f"levels = {values}\n" if size["design"] == "grid" else "bounds = [0.1, 0.9]\n"
+        )
+    spec = load_spec(_spec(tmp_path_factory.mktemp("spec"), body))
+    assert experiment_count(spec.sweep, spec.parameters) == len(design_experiments(spec))
+
+
+#: Twelve numeric fields of the toy scenario, with ten valid levels each.
+TWELVE = {
+    "seeder.anchor_weight": 1.0, "seeder.position_noise": 1.0, "chair.host_bias": 1.0, "protocol.influence": 1.0,
+    "protocol.concession": 1.0, "protocol.session_noise": 1.0, "protocol.alignment": 1.0,
+    "voting.consensus_share": 1.0, "voting.abstain_band": 1.0, "signing.conformity": 2.0,
+    "signing.persuasion": 1.0, "signing.lost_vote": 1.0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "count"),
+    [
+        (
+            'design = "sobol"\nsamples = 10000000\n[parameters."signing.conformity"]\nbounds = [0.0, 2.0]\n'
+            '[parameters."seeder.anchor_weight"]\nbounds = [0.1, 0.9]\n',
+            "sweep.samples: 10000000 samples (sobol: N × (D + 2), D = 2)",
+            "40,000,000",
+        ),
+        (
+            'design = "grid"\n'
+            + "".join(
+                f'[parameters."{name}"]\nlevels = {[round(top * i / 10, 2) for i in range(10)]}\n'
+                for name, top in TWELVE.items()
+            ),
+            "parameters: " + " × ".join(["10"] * 12) + " levels",
+            "1,000,000,000,000",
+        ),
+    ],
+    ids=["sobol-1e7", "grid-12x10"],
+)
+def test_a_design_the_machine_cannot_hold_is_refused_before_it_is_made(tmp_path, capsys, body, key, count):
+    assert main(["check", str(_spec(tmp_path, body))]) == 2
+    err = capsys.readouterr().err.strip()
+    most = max_experiments(2 if "sobol" in body else 12)
+    assert f"{key} make {count} experiments; expected at most {most:,} on this machine" in err, err
+    assert len(err.splitlines()) == 1
+
+
+def test_the_bound_follows_the_machines_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, "machine_memory", lambda: 64 * 2**20)
+    assert max_experiments(2) == 32 * 2**20 // experiment_bytes(2) == 32 * 2**20 // 1792 == 18_724
+    levels = [round(0.01 * i, 2) for i in range(101)]
+    body = f'[parameters."signing.conformity"]\nlevels = {levels}\n[parameters."seeder.anchor_weight"]\nlevels = '
+    load_spec(_spec(tmp_path, body + "[0.1, 0.2]\n"))  # 202 experiments
+    with pytest.raises(
+        ScenarioError, match=r"101 × 200 levels make 20,200 experiments; expected at most 18,724"
+    ):
+        load_spec(_spec(tmp_path, body + f"{[round(0.001 * (i + 1), 3) for i in range(200)]}\n"))
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_the_main_process_holds_less_than_the_bound_per_experiment(tmp_path, count):
+    """The design table and the tasks (one experiment each: the most of them), measured."""
+    body = 'design = "lhs"\nsamples = 5000\nreplications = 256\n' + "".join(
+        f'[parameters."{name}"]\nbounds = [0.0, {top}]\n' for name, top in list(TWELVE.items())[:count]
+    )
+    spec = load_spec(_spec(tmp_path, body))
+    tracemalloc.start()
+    try:
+        experiments = design_experiments(spec)
+        tasks = _tasks(spec, experiments, None, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(tasks) == 5_000
+    assert peak / 5_000 < experiment_bytes(count), peak / 5_000
+
+
+def test_the_code_fingerprint_follows_every_import_of_the_package(tmp_path):
+    package = tmp_path / "pkgx"
+    (package / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "a.py": "import numpy\nfrom pkgx import b\n\ndef later():\n    from .sub import c\n",
+        "b.py": "try:\n    from . import d\nexcept ImportError:\n    pass\n",
+        "sub/__init__.py": "",
+        "sub/c.py": "import json\n",
+        "d.py": "",
+        "unused.py": "import scipy\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    sources, libraries = import_closure("pkgx.a", package)
+    assert set(sources) == {"pkgx", "pkgx.a", "pkgx.b", "pkgx.d", "pkgx.sub", "pkgx.sub.c"}
+    assert libraries == {"numpy"}
+    real, _ = import_closure("wcitsim.experiments.sweep_run", ROOT / "wcitsim")
+    assert {"wcitsim.core.world", "wcitsim.experiments.runner", "wcitsim.io.scenario", "wcitsim.data"} <= set(
+        real
+    )
+    assert not [name for name in real if name.startswith(("wcitsim.cli", "wcitsim.teach"))]
+
+
+def test_more_replications_than_the_memory_holds_are_refused_before_anything_is_written(
+    tmp_path, capsys, monkeypatch
+):
+    from wcitsim.cli import options
+
+    monkeypatch.setattr(options, "machine_memory", lambda: 2**14)
+    spec = _spec(tmp_path, GRID)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{spec}: sweep.replications 8: about" in err and "expected at most" in err, err
+    assert not (tmp_path / "out").exists()

@@ -18,7 +18,7 @@ from wcitsim.cli import classroom, game, runs, scenarios, sweeps, teach, validat
 from wcitsim.cli.options import Commands
 from wcitsim.errors import WcitsimError
 
-__all__ = ["COMMANDS", "LINE_BREAKS", "build_parser", "main", "main_entry", "one_line"]
+__all__ = ["COMMANDS", "LINE_BREAKS", "MAX_MESSAGE", "build_parser", "main", "main_entry", "one_line"]
 
 #: Each command's parser, in the order ``wcitsim --help`` lists them.
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
@@ -39,18 +39,21 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
 
 #: Characters that str.splitlines() breaks on: a user's key or value holding one is escaped in messages.
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+#: The longest error line printed: a message that lists a huge file's keys is cut here.
+MAX_MESSAGE = 2000
 
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit status 2."""
 
     def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def one_line(text: str) -> str:
-    """The message with every line-breaking character escaped, so an error is always one line."""
-    return "".join(c.encode("unicode_escape").decode() if c in LINE_BREAKS else c for c in text)
+    """The message as one line: line-breaking characters escaped, cut at :data:`MAX_MESSAGE` characters."""
+    line = "".join(c.encode("unicode_escape").decode() if c in LINE_BREAKS else c for c in text)
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:

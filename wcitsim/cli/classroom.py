@@ -24,6 +24,20 @@ def _lan_address() -> str:
         return "127.0.0.1"
 
 
+def _names(host: str, shown: str) -> list[str]:
+    """The host names a request may address this server by: loopback, the address students are given, the
+    machine's name (no name is looked up: a classroom may have no name server)."""
+    import socket
+
+    names = {"localhost", "127.0.0.1", "[::1]", shown}
+    if host in ("0.0.0.0", "::"):
+        hostname = socket.gethostname()
+        names |= {hostname, f"{hostname}.local"}
+    else:
+        names.add(f"[{host}]" if ":" in host else host)
+    return sorted(name.lower() for name in names if name)
+
+
 def _require_free_port(host: str, port: int) -> None:
     import socket
 
@@ -58,6 +72,7 @@ def _open_room(args: argparse.Namespace):
 
 def serve_class(args: argparse.Namespace) -> int:
     """`wcitsim teach --class`: start or resume a class session and serve it until Ctrl-C."""
+    import importlib.metadata
     import importlib.util
     import os
     import signal
@@ -65,13 +80,21 @@ def serve_class(args: argparse.Namespace) -> int:
 
     if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("starlette") is None:
         raise UsageError("the class role play needs uvicorn and starlette: pip install 'wcitsim[teach]'")
-    import uvicorn
-
-    from wcitsim.teach.classroom.server import create_app
+    starlette = importlib.metadata.version("starlette")
+    if tuple(int(part) for part in starlette.split(".")[:2] if part.isdigit()) < (1, 6):
+        raise UsageError(
+            f"starlette {starlette}: the class role play needs starlette 1.6 or later (it limits request bodies "
+            "as they stream in): pip install 'wcitsim[teach]'"
+        )
+    from wcitsim.teach.classroom.server import serve
 
     host = args.host or "0.0.0.0"
-    _require_free_port(host, args.port)
-    room, verb = _open_room(args)
+    if args.resume:  # a saved class is checked first: reading it changes nothing
+        room, verb = _open_room(args)
+        _require_free_port(host, args.port)
+    else:  # a new class is written only once the port is known to be free
+        _require_free_port(host, args.port)
+        room, verb = _open_room(args)
     shown = _lan_address() if host == "0.0.0.0" else host
     room.address = f"http://{shown}:{args.port}/"
     s = room.settings
@@ -92,7 +115,7 @@ def serve_class(args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGINT/SIGTERM after shutting down; with a handler that exits, the line below is printed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        uvicorn.run(create_app(room), host=host, port=args.port, log_level="warning")
+        serve(room, host, args.port, _names(host, shown))
     finally:
         print(
             f"wcitsim class {s.code} stopped in the {room.phase}; saved in {room.folder}"
@@ -125,10 +148,10 @@ def _write_table(rows: list, out: Path) -> int:
     table = pd.concat(rows, ignore_index=True)
     first = ["class", "scenario", "seed"]
     table = table[[*first, *[c for c in table.columns if c not in first]]]
-    options.writable(out.parent, "--out")
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(out)
+    from wcitsim.io.files import write_text_atomic
+
+    options.writable_file(out, "--out")
+    write_text_atomic(out, table.to_csv(index=False))
     return len(table)
 
 
@@ -138,6 +161,8 @@ def _cmd_debrief(args: argparse.Namespace) -> int:
 
     from wcitsim.teach.classroom.room import load_class
 
+    if args.out:
+        options.writable_file(args.out, "--out")  # before any work: refused in one line, nothing created
     rows, lines = [], []
     for folder in args.folders:
         room = load_class(folder)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 
 from wcitsim.cli import options
+from wcitsim.errors import UsageError
 
-__all__ = ["add_game", "format_game"]
+__all__ = ["MAX_TEXTS", "add_game", "format_game"]
+
+#: The most possible texts (combinations of options) the panel enumerates: each is scored for every delegation.
+MAX_TEXTS = 200_000
 
 
 def _game_report(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -20,13 +24,21 @@ def _game_report(args: argparse.Namespace) -> tuple[dict, dict]:
     from wcitsim.teach import gametheory as gt
 
     data = load_dataset(args.data_dir)
-    result = run_scenario(load_scenario(args.scenario), args.reps, data=data)
+    scenario = load_scenario(args.scenario)
+    count = math.prod(len(clause.options) for clause in scenario.agenda.active)
+    if count > MAX_TEXTS:
+        raise UsageError(
+            f"{scenario.source}: agenda: {count:,} possible texts; expected at most {MAX_TEXTS:,} "
+            "for wcitsim game, which scores every text (drop clauses with agenda.drop)"
+        )
+    options.fit_in_memory(args.reps, scenario, data)
+    result = run_scenario(scenario, args.reps, data=data)
     w, agenda = result.world, result.world.agenda
     names = list(w.group_names)
     seats = np.array([int((w.group == g).sum()) for g in names])
     quota = seats.sum() / 2 + 0.5
     ss, bz = gt.shapley_shubik(seats, quota), gt.banzhaf(seats, quota)
-    texts = gt.all_texts(agenda)
+    texts = gt.all_texts(agenda, MAX_TEXTS)
     nbs, nbs_info = gt.nash_bargaining(
         texts, agenda, w.position, w.salience, w.capability, w.signing.exponent
     )
@@ -110,7 +122,7 @@ def format_game(p: dict, share: float) -> str:
 
 def _cmd_game(args: argparse.Namespace) -> int:
     report, parts = _game_report(args)
-    print(json.dumps(report, indent=2) if args.json else format_game(parts, args.share))
+    print(options.json_text(report) if args.json else format_game(parts, args.share))
     return 0
 
 
@@ -122,7 +134,10 @@ def add_game(commands: options.Commands) -> None:
     options.add_scenario(game)
     options.add_reps(game, default=50, help="replications for the chair's text (default 50)")
     game.add_argument(
-        "--share", type=float, default=0.9, help="share of a camp that must prefer a text (default 0.9)"
+        "--share",
+        type=options.bounded(float, "a number", lambda v: 0 <= v <= 1, "a share from 0 to 1"),
+        default=0.9,
+        help="share of a camp that must prefer a text, from 0 to 1 (default 0.9)",
     )
     options.add_json(game)
     options.add_data_dir(game)

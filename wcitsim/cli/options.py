@@ -8,14 +8,23 @@ giving only what differs between commands (a default, a help text).
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import tempfile
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import UsageError
+from wcitsim.io.scenario import Run
 
 __all__ = [
+    "CORES",
     "DATA_DIR_HELP",
+    "MAX_BUDGET",
+    "MAX_REPLICATIONS",
+    "MAX_SESSIONS",
     "RESULTS",
     "Commands",
     "add_data_dir",
@@ -25,12 +34,25 @@ __all__ = [
     "add_reps",
     "add_scenario",
     "add_seed",
+    "add_workers",
     "bounded",
+    "budget",
+    "fit_in_memory",
     "folds",
+    "json_text",
+    "machine_memory",
+    "port",
     "positive_int",
+    "replication_bytes",
+    "replications",
+    "scheduler",
     "seed",
+    "sessions",
     "time_limit",
+    "workers",
     "writable",
+    "writable_file",
+    "writable_folder",
 ]
 
 #: What ``add_subparsers`` returns: each family of commands adds its parsers to it.
@@ -58,9 +80,54 @@ def bounded(
     return parse
 
 
+def _schema_bound(name: str) -> int:
+    """The upper bound the scenario schema sets on ``run.NAME``: an option and the key it overrides agree."""
+    return next(f.metadata["hi"] for f in fields(Run) if f.name == name)
+
+
+#: The cores this process may use: the bound of every count of worker processes.
+CORES = os.process_cpu_count() or 1
+#: The most replications one run may ask for (the scenario schema's bound on ``run.replications``).
+MAX_REPLICATIONS = _schema_bound("replications")
+#: The most negotiating sessions (the scenario schema's bound on ``run.sessions``).
+MAX_SESSIONS = _schema_bound("sessions")
+#: The most evaluations of the loss one calibration may ask for.
+MAX_BUDGET = 100_000
+
 positive_int = bounded(int, "an integer", lambda v: v >= 1, "an integer ≥ 1")
 seed = bounded(int, "an integer", lambda v: 0 <= v < 2**63, "0 ≤ seed < 2**63")
 time_limit = bounded(float, "a number of seconds", lambda v: 10 <= v <= 3600, "seconds from 10 to 3600")
+replications = bounded(
+    int, "an integer", lambda v: 1 <= v <= MAX_REPLICATIONS, f"1 to {MAX_REPLICATIONS:,} replications"
+)
+sessions = bounded(int, "an integer", lambda v: 1 <= v <= MAX_SESSIONS, f"1 to {MAX_SESSIONS} sessions")
+budget = bounded(int, "an integer", lambda v: 1 <= v <= MAX_BUDGET, f"1 to {MAX_BUDGET:,} evaluations")
+port = bounded(int, "a port number", lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535")
+workers = bounded(
+    int,
+    "an integer",
+    lambda v: 1 <= v <= CORES,
+    f"1 to {CORES} worker processes (the cores this process may use)",
+)
+
+
+def scheduler(text: str) -> str:
+    """An argparse type: a Dask scheduler address (``tcp://host:port``, also ``tls://``, ``ws://``, ``wss://``) or ``local``."""
+    from urllib.parse import urlsplit
+
+    if text == "local":
+        return text
+    expected = "'local' or a scheduler address such as tcp://host:8786"
+    try:
+        parts = urlsplit(text)
+        port_number = parts.port  # ValueError when it is not a number from 0 to 65535
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address; expected {expected}") from None
+    if parts.scheme not in ("tcp", "tls", "ws", "wss") or not parts.hostname or not port_number:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address; expected {expected}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address; expected {expected}")
+    return text
 
 
 def folds(text: str) -> int | str:
@@ -78,20 +145,131 @@ def writable(folder: Path, option: str = "--folder") -> None:
 
     Args:
         folder: The folder to create (with its parents) and probe.
-        option: The option that named it (the message names ``--folder`` whatever it is).
+        option: The option that named it, for the message.
 
     Raises:
         UsageError: When the folder cannot be created or written.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".wcitsim-write-test"
-        probe.write_text("")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as err:
         raise UsageError(
-            f"--folder {folder}: cannot write there ({err.strerror}); expected a writable folder"
+            f"{option} {folder}: cannot write there ({err.strerror}); expected a writable folder"
         ) from None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why nothing could be written at or under ``folder`` (its nearest existing ancestor decides), or None."""
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return f"{folder}: {err.strerror}"
+    return None
+
+
+def writable_file(path: Path, option: str = "--out") -> None:
+    """Refuse, in one line and before any work, a path where a file cannot be written; create nothing.
+
+    The path may not be a folder; its nearest existing ancestor must be a folder
+    this process can write in (the missing folders between are made when writing).
+
+    Raises:
+        UsageError: When ``path`` is a folder, lies under a file, or its folder is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; expected the path of a file to write")
+    reason = _unwritable(path.parent)
+    if reason:
+        raise UsageError(
+            f"{option} {path}: cannot write this file ({reason}); expected a file in a writable folder"
+        )
+
+
+def writable_folder(folder: Path, option: str = "--out") -> None:
+    """Refuse, in one line and before any work, a results folder that could not be made or written; create nothing.
+
+    Raises:
+        UsageError: When ``folder`` is a file, lies under a file, or cannot be written in.
+    """
+    reason = _unwritable(Path(folder))
+    if reason:
+        raise UsageError(
+            f"{option} {folder}: cannot write results here ({reason}); expected a writable folder"
+        )
+
+
+def json_text(payload: Any) -> str:
+    """``payload`` as indented, standard JSON (:func:`wcitsim.io.files.json_text`)."""
+    from wcitsim.io.files import json_text as text
+
+    return text(payload)
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes (0 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def replication_bytes(delegations: int, clauses: int, sessions: int) -> int:
+    """A generous bound on the memory one replication of a run holds, in bytes.
+
+    Its outcome (:class:`~wcitsim.core.outcome.Outcome`) keeps numbers of 8 bytes: four
+    N × K arrays (positions, interests, saliences, votes), three of N, the drafts S × K,
+    the field (S + 1) × 2 × M and, for each of its other arrays, at most K and S (N
+    delegations, K clauses, S sessions, M field measures). Three times that covers the
+    copies made while stacking batches and writing tables.
+    """
+    from wcitsim.core.measures import FIELD_MEASURES
+    from wcitsim.core.outcome import Outcome
+
+    n, k, s, m, others = delegations, clauses, sessions, len(FIELD_MEASURES), len(fields(Outcome)) - 9
+    return 3 * 8 * (4 * n * k + 3 * n + s * k + 2 * (s + 1) * m + others * (k + s))
+
+
+def _size(n: float) -> str:
+    """``n`` bytes in the largest binary unit it reaches (bytes, KiB, ... PiB)."""
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+    power = min(int(math.log(max(n, 1), 1024)), len(units) - 1)
+    return f"{n:.0f} bytes" if power == 0 else f"{n / 1024**power:.1f} {units[power]}"
+
+
+def fit_in_memory(reps: int, scenario, data, option: str = "--reps", copies: int = 1) -> None:
+    """Refuse, in one line, more replications than half this machine's memory holds.
+
+    Args:
+        reps: The replications asked for.
+        scenario: The scenario they run (its seating, clauses and sessions).
+        data: The dataset (its Member States bound the delegations when all are seated).
+        option: What asked for them, for the message (``--reps`` or ``run.replications``).
+        copies: How many runs hold their replications at once (worker processes).
+
+    Raises:
+        UsageError: When ``copies × reps`` replications would need more than half the memory.
+    """
+    seating = scenario.seating
+    n = len(seating.include) if seating.mode == "list" else len(data.states)
+    k = len(scenario.agenda.active)
+    memory, each = machine_memory(), replication_bytes(n, k, scenario.run.sessions) * copies
+    if not memory or reps * each <= memory // 2:
+        return
+    most = max(1, memory // 2 // each)
+    raise UsageError(
+        f"{option} {reps}: about {_size(reps * each)} of memory; expected at most {most:,} replications "
+        f"(half of this machine's {_size(memory)}, at about {_size(each)} per replication of "
+        f"{n} delegations × {k} clauses)"
+    )
 
 
 def _add(parser: argparse.ArgumentParser, *names: str, **settings: Any) -> None:
@@ -105,8 +283,13 @@ def add_scenario(parser: argparse.ArgumentParser, help: str | None = None, nargs
 
 
 def add_reps(parser: argparse.ArgumentParser, default: int | None = None, help: str | None = None) -> None:
-    """``--reps``: a number of replications (an integer ≥ 1)."""
-    _add(parser, "--reps", type=positive_int, default=default, help=help)
+    """``--reps``: a number of replications (1 to :data:`MAX_REPLICATIONS`)."""
+    _add(parser, "--reps", type=replications, default=default, help=help)
+
+
+def add_workers(parser: argparse.ArgumentParser, default: int = 1, help: str | None = None) -> None:
+    """``--workers``: local worker processes, at most the cores this process may use."""
+    _add(parser, "--workers", type=workers, default=min(default, CORES), help=help)
 
 
 def add_seed(parser: argparse.ArgumentParser, default: int | None = None, help: str | None = None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from wcitsim.cli import options
@@ -51,7 +50,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from wcitsim.data.coverage import coverage_report
 
     report = coverage_report(load_dataset(args.data_dir))
-    print(json.dumps(report, indent=2) if args.json else format_coverage(report))
+    print(options.json_text(report) if args.json else format_coverage(report))
     return 0
 
 
@@ -111,32 +110,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from wcitsim.io.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    result = run_scenario(scenario, args.reps, args.seed, args.engine, load_dataset(args.data_dir))
+    data = load_dataset(args.data_dir)
+    asked = "--reps" if args.reps else f"{scenario.source}: run.replications"
+    reps = args.reps or scenario.run.replications
+    options.fit_in_memory(reps, scenario, data, asked)
+    if not args.no_write:
+        options.writable_folder(args.out, "--out")
+    result = run_scenario(scenario, args.reps, args.seed, args.engine, data)
     folder = None if args.no_write else write_run(result, args.out, figures=not args.no_figures)
     summary = result.summary()
     if args.json:
         summary["output"] = None if folder is None else str(folder)
-        print(json.dumps(summary, indent=2))
+        print(options.json_text(summary))
     else:
         print(format_run(summary, folder))
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    import tomllib
-
     from wcitsim.data import load_dataset
+    from wcitsim.errors import ScenarioError
+    from wcitsim.io.schema import read_toml
 
-    path = args.file
-    try:
-        is_spec = "sweep" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        is_spec = False  # the loaders below report the problem precisely
-    data = load_dataset(args.data_dir)
-    if is_spec:
+    path = args.file  # the file is checked before the data are loaded: a wrong file is refused at once
+    if "sweep" in read_toml(path, ScenarioError, "a scenario or sweep spec (TOML)"):
         from wcitsim.experiments.sweeps import design_experiments, load_spec
 
         spec = load_spec(path)
+        load_dataset(args.data_dir)
         print(
             f"ok: sweep {spec.sweep.name}, {len(design_experiments(spec))} experiments ({spec.sweep.design})"
         )
@@ -145,7 +146,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from wcitsim.io.scenario import load_scenario
 
     scenario = load_scenario(path)
-    world = build_world(scenario, data)
+    world = build_world(scenario, load_dataset(args.data_dir))
     print(
         f"ok: scenario {scenario.meta.name}, {world.n} delegations, {world.agenda.k} clauses, "
         f"protocol {scenario.protocol.name}"
@@ -180,11 +181,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from wcitsim.io.scenario import load_scenario
     from wcitsim.validation.explain import explain_state
 
-    result = run_scenario(
-        load_scenario(args.scenario), args.reps, args.seed, data=load_dataset(args.data_dir)
-    )
+    scenario, data = load_scenario(args.scenario), load_dataset(args.data_dir)
+    options.fit_in_memory(args.reps, scenario, data)
+    result = run_scenario(scenario, args.reps, args.seed, data=data)
     e = explain_state(result, args.iso3.upper())
-    print(json.dumps(e, indent=2) if args.json else _format_explanation(e))
+    print(options.json_text(e) if args.json else _format_explanation(e))
     return 0
 
 

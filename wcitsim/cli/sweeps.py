@@ -20,11 +20,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from wcitsim.experiments.sweeps import load_spec
 
     spec = load_spec(args.spec)
+    data = load_dataset(args.data_dir)
+    if args.scheduler in (None, "local"):  # a cluster's workers hold their tasks on their own machines
+        where = f"{args.spec}: sweep.replications"
+        options.fit_in_memory(spec.sweep.replications, spec.scenario, data, where, copies=args.workers)
     executor = make_executor(args.workers, args.scheduler)
     with replications_progress("sweep", enabled=not args.quiet) as progress:
-        folder = run_sweep(spec, args.out, executor, args.resume, args.data_dir, progress=progress)
+        folder = run_sweep(
+            spec, args.out, executor, args.resume, args.data_dir, progress=progress, restart=args.restart
+        )
     table = pd.read_parquet(folder / "outcomes.parquet")
-    facts = load_dataset(args.data_dir).facts
+    facts = data.facts
     print(
         f"wcitsim sweep: {spec.sweep.name}, {len(table)} experiments × {spec.sweep.replications} replications "
         f"({spec.sweep.design} over {', '.join(spec.parameters)})"
@@ -50,14 +56,20 @@ def add_sweep(commands: options.Commands) -> None:
     """``wcitsim sweep``."""
     sweep = commands.add_parser("sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris)")
     sweep.add_argument("spec", type=Path, help="a sweep spec (TOML)")
+    options.add_workers(sweep, help="local worker processes (default 1)")
     sweep.add_argument(
-        "--workers", type=options.positive_int, default=1, help="local worker processes (default 1)"
-    )
-    sweep.add_argument(
-        "--scheduler", help="a Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster"
+        "--scheduler",
+        type=options.scheduler,
+        help="a Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster",
     )
     options.add_out(sweep)
-    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted sweep (same inputs)")
+    again.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the sweep's results in --out and run it from the start",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress output")
     options.add_data_dir(sweep)
     sweep.set_defaults(func=_cmd_sweep)

@@ -67,9 +67,12 @@ def _cmd_handout(args: argparse.Namespace) -> int:
     from wcitsim.io.scenario import load_scenario
     from wcitsim.teach.handout import write_handout
 
+    options.writable_file(args.out, "--out")
     data = load_dataset(args.data_dir)
-    result = run_scenario(load_scenario(args.scenario), args.reps, args.seed, data=data)
-    others = [run_scenario(load_scenario(c), args.reps, args.seed, data=data) for c in args.counterfactual]
+    scenarios = [load_scenario(path) for path in (args.scenario, *args.counterfactual)]
+    for scenario in scenarios:
+        options.fit_in_memory(args.reps, scenario, data)
+    result, *others = [run_scenario(scenario, args.reps, args.seed, data=data) for scenario in scenarios]
     written = write_handout(result, others, args.out)
     print("wcitsim handout: " + ", ".join(f"{kind} {path}" for kind, path in written.items()))
     return 0
@@ -95,7 +98,7 @@ def add_teach(commands: options.Commands) -> None:
     """``wcitsim teach`` and its ``--class`` options."""
     teach = commands.add_parser("teach", help="serve the teaching page on this machine")
     options.add_scenario(teach, help="the scenario to open with (default: the baseline)", nargs="?")
-    teach.add_argument("--port", type=options.positive_int, default=8765)
+    teach.add_argument("--port", type=options.port, default=8765, help="the TCP port (default 8765)")
     teach.add_argument(
         "--host",
         help="where to listen: 127.0.0.1 for the page (default), 0.0.0.0 for a class (the default with --class)",
@@ -105,7 +108,7 @@ def add_teach(commands: options.Commands) -> None:
     )
     teach.add_argument(
         "--sessions",
-        type=options.positive_int,
+        type=options.sessions,
         help="with --class: negotiating sessions (default: the scenario's)",
     )
     teach.add_argument(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
 from wcitsim.cli import options
@@ -12,14 +10,39 @@ from wcitsim.errors import UsageError
 
 __all__ = ["add_calibrate", "add_validate"]
 
-CORES = os.cpu_count() or 1
-
 
 def _fold_progress(quiet: bool):
     """A one-line progress message on a terminal's stderr, or None when quiet or not a terminal."""
     if quiet or not sys.stderr.isatty():
         return None
     return lambda m: print(f"\r  {m:<40}", end="", file=sys.stderr)
+
+
+def _check_folds(folds: int | str, data, seed: int) -> None:
+    """Refuse, in one line, a number of folds the known states cannot be split into.
+
+    The folds are stratified by decision and ITU region, so at most as many as the
+    largest stratum holds (or leave-one-out); the bound is found by making the folds.
+    """
+    from wcitsim.validation.calibrate import known_states
+    from wcitsim.validation.crossval import make_folds
+
+    def splits(k: int | str) -> bool:
+        try:
+            make_folds(data, k, seed)
+        except ValueError:
+            return False
+        return True
+
+    if splits(folds):
+        return
+    n = len(known_states(data))
+    most = max((k for k in range(2, min(int(folds), n)) if splits(k)), default=None)
+    within = f"2 to {most} folds, " if most else ""
+    raise UsageError(
+        f"--folds {folds}: the {n} known states cannot be split into {folds} folds stratified by decision "
+        f"and ITU region; expected {within}or 'loo' (leave one out)"
+    )
 
 
 def _score_line(name: str, sc: dict, eligible: int) -> str:
@@ -40,6 +63,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
+    if not args.quick:
+        _check_folds(args.folds, data, args.seed)
+    options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
+    options.writable_folder(args.out, "--out")
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
@@ -63,7 +90,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             "comparisons": comparisons,
             "output": str(folder),
         }
-        print(json.dumps(report, indent=2))
+        print(options.json_text(report))
         return 0
     mode = " (quick)" if v.quick else ""
     print(
@@ -107,8 +134,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
     out = args.out or options.RESULTS / "calibration" / f"{scenario.meta.name}.toml"
-    if out.exists() and out.is_dir():
-        raise UsageError(f"{out}: is a folder; expected the path of the calibrated scenario file to write")
+    options.writable_file(out, "--out")
+    _check_folds(args.folds, data, args.seed)
+    options.fit_in_memory(args.reps, scenario, data)
     result = calibrate(
         scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
         start=args.start, text_weight=args.text_weight,
@@ -148,10 +176,10 @@ def add_validate(commands: options.Commands) -> None:
     options.add_reps(validate, default=50, help="replications per fold (default 50)")
     options.add_seed(validate, default=0, help="seed of the folds and the runs (default 0)")
     validate.add_argument(
-        "--budget", type=options.positive_int, default=150, help="calibration evaluations per fold"
+        "--budget", type=options.budget, default=150, help="calibration evaluations per fold"
     )
     validate.add_argument(
-        "--protocol-reps", type=options.positive_int, default=8,
+        "--protocol-reps", type=options.replications, default=8,
         help="replications per fold of the slower protocols (default 8)",
     )  # fmt: skip
     validate.add_argument(
@@ -161,9 +189,8 @@ def add_validate(commands: options.Commands) -> None:
         "--quick", action="store_true",
         help="the same table on fewer folds, evaluations and replications, in under a minute (for scripts and CI)",
     )  # fmt: skip
-    validate.add_argument(
-        "--workers", type=options.bounded(int, "an integer", lambda v: 1 <= v <= CORES, f"1 to {CORES} (the cores here)"),
-        default=min(2, CORES),
+    options.add_workers(
+        validate, default=2,
         help="worker processes for the folds (default: 2, or 1 on a one-core machine); results do not depend on it",
     )  # fmt: skip
     options.add_out(validate)
@@ -177,7 +204,7 @@ def add_calibrate(commands: options.Commands) -> None:
     cal = commands.add_parser("calibrate", help="fit the global coefficients on the known states")
     options.add_scenario(cal)
     cal.add_argument(
-        "--budget", type=options.positive_int, default=300, help="evaluations of the loss (default 300)"
+        "--budget", type=options.budget, default=300, help="evaluations of the loss (default 300)"
     )
     cal.add_argument(
         "--folds", type=options.folds, default=10, help="folds suggested for validating the result"

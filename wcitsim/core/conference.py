@@ -21,7 +21,16 @@ import numpy as np
 
 from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
-from wcitsim.core.rules import apply_votes, contested_clauses, delegation_votes, signing_probabilities, tally
+from wcitsim.core.rules import (
+    apply_votes,
+    contested_clauses,
+    delegation_votes,
+    floor_motions,
+    lost_votes,
+    passed_clauses,
+    signing_probabilities,
+    tally,
+)
 from wcitsim.core.session import (
     chair_draft,
     field_measures,
@@ -83,7 +92,12 @@ class Conference:
         ] = []  # the field's shape (R × 2 × M) at the opening and after each session
         self.measures.append(self._measure())
         self.closed = 0  # sessions closed
-        self.final_draft = self.contested = self.model_votes = None
+        self.final_draft = self.contested = self.model_votes = self.cast = None
+        self.moved = self.mover = None  # motions from the floor at the deadline, R × K
+        r, k = self.replications, world.agenda.k
+        self.declared = np.zeros((r, k), dtype=bool)  # clauses the chair declared adopted by a show of hands
+        self.declared_option = np.zeros((r, k))
+        self.hands = np.zeros((r, n, k), dtype=np.int8)  # the show of hands (1 for, −1 against, 0 none)
         self.text = self.tallies = self.gain = self.probability = self.signed = None
 
     @property
@@ -98,8 +112,12 @@ class Conference:
     def open_session(self) -> np.ndarray:
         """The chair drafts the next session's text from the positions at the table; returns it (R × K)."""
         w = self.world
-        draft = chair_draft(w, self.position, self.salience, self.interest)
+        draft = np.where(
+            self.declared, self.declared_option, chair_draft(w, self.position, self.salience, self.interest)
+        )
         self.drafts.append(draft)
+        if self.closed + 1 == w.scenario.chair.temperature_session:
+            self._take_the_temperature(draft)
         if self.trace:
             p = projected_probabilities(
                 w, draft, self.interest, self.position, self.salience_norm, self.sq_utility
@@ -109,12 +127,34 @@ class Conference:
         self.projected.append(p)
         return draft
 
+    def _take_the_temperature(self, draft: np.ndarray) -> None:
+        """A show of hands on the chair's clause, the draft's option against 1988; a majority of those
+        entitled to vote makes the chair declare it adopted (it stays in every later draft, unvoted)."""
+        w = self.world
+        clause = w.scenario.chair.temperature_clause
+        if clause not in w.agenda.ids:
+            return
+        k = w.agenda.ids.index(clause)
+        sq = w.agenda.status_quo[k : k + 1]
+        hands = delegation_votes(
+            draft[:, k : k + 1],
+            sq,
+            self.view()[..., k : k + 1],
+            w.signing.exponent,
+            w.scenario.voting.abstain_band,
+        )
+        counted = tally(hands, w.eligibility)[:, 0]
+        declared = (counted[:, 0] > counted[:, 1]) & (draft[:, k] != sq[0])
+        self.hands[:, :, k] = hands[..., 0]
+        self.declared[:, k] = declared
+        self.declared_option[:, k] = draft[:, k]
+
     def close_session(self, moves: Given | None = None) -> None:
         """The session's moves: the model's for every delegation, then the ``moves`` given for some."""
         w = self.world
         uniform = self.streams.uniform((w.n, w.agenda.k))
         self.position = session_step(
-            w, self.position, self.yield_weight, self.drafts[-1], uniform, self.closed
+            w, self.position, self.yield_weight, self.drafts[-1], uniform, self.closed, self.salience_norm
         )
         for i, clauses in (moves or {}).items():
             for k, value in clauses.items():
@@ -136,16 +176,33 @@ class Conference:
     def open_deadline(self) -> None:
         """The chair's final draft, which clauses lack consensus, and how each delegation would vote."""
         w = self.world
-        draft = chair_draft(w, self.position, self.salience, self.interest, self.policy)
-        self.final_draft = draft
+        draft = np.where(
+            self.declared,
+            self.declared_option,
+            chair_draft(w, self.position, self.salience, self.interest, self.policy),
+        )
+        self.moved = np.zeros(draft.shape, dtype=bool)
+        self.mover = np.full(draft.shape, -1)
         if not self.negotiates:
+            self.final_draft = draft
             self.contested = np.zeros(draft.shape, dtype=bool)
             self.model_votes = np.zeros((*draft.shape[:-1], w.n, w.agenda.k), dtype=np.int8)
             return
-        view = self.view()
-        self.contested = contested_clauses(
-            draft, w.agenda.status_quo, view, self.salience, w.scenario.voting, w.signing.exponent
-        )
+        view, voting, sq = self.view(), w.scenario.voting, w.agenda.status_quo
+        if voting.motions:
+            draft, self.moved, self.mover = floor_motions(
+                draft,
+                sq,
+                w.agenda,
+                view,
+                self.salience,
+                w.eligibility,
+                w.signing.exponent,
+                voting.motion_stake,
+            )
+        self.final_draft = draft
+        contested = self.moved | contested_clauses(draft, sq, view, self.salience, voting, w.signing.exponent)
+        self.contested = contested & ~self.declared  # a clause declared adopted is not voted again
         self.model_votes = delegation_votes(
             draft, w.agenda.status_quo, view, w.signing.exponent, w.scenario.voting.abstain_band
         )
@@ -163,8 +220,10 @@ class Conference:
             for i, clauses in votes.items():
                 for k, vote in clauses.items():
                     cast[:, i, k] = vote
+        self.cast = cast
+        weights = w.eligibility if w.scenario.voting.eligible_only else None
         self.text, self.tallies = apply_votes(
-            self.final_draft, w.agenda.status_quo, self.contested, tally(cast), w.scenario.voting
+            self.final_draft, w.agenda.status_quo, self.contested, tally(cast, weights), w.scenario.voting
         )
 
     def signing_probabilities(self, decided: Mapping[int, bool] | None = None) -> np.ndarray:
@@ -176,9 +235,14 @@ class Conference:
             for i, sign in decided.items():
                 mask[i], value[i] = True, float(sign)
             fixed = (mask, value)
+        lost = None
+        if w.signing.lost_vote and self.cast is not None:
+            lost = lost_votes(self.cast, self.contested, passed_clauses(self.tallies, w.scenario.voting))
+            lost |= lost_votes(self.hands, self.declared, self.declared)  # against a clause declared adopted
         self.gain, prob = signing_probabilities(
-            self.text, w.agenda.status_quo, self.view(), self.salience, w.membership, w.signing, fixed=fixed
-        )
+            self.text, w.agenda.status_quo, self.view(), self.salience, w.membership, w.signing, fixed=fixed,
+            lost=lost,
+        )  # fmt: skip
         return prob
 
     def close_sign(self, signatures: Mapping[int, bool] | None = None) -> None:
@@ -217,6 +281,9 @@ class Conference:
             field=np.stack(self.measures, axis=1),
             final_draft=self.final_draft,
             votes=self.model_votes,
+            moved=self.moved,
+            mover=self.mover,
+            declared=self.declared,
             projected=np.stack([p.sum(axis=-1) for p in self.projected], axis=1)
             if self.projected
             else np.empty((r, 0)),
@@ -269,6 +336,7 @@ def run_iterative(
     conf.final_draft = forecast(conf.position, conf.salience)
     conf.contested = np.zeros(conf.final_draft.shape, dtype=bool)
     conf.model_votes = np.zeros((*conf.final_draft.shape[:-1], world.n, world.agenda.k), dtype=np.int8)
+    conf.moved, conf.mover = np.zeros(conf.final_draft.shape, dtype=bool), np.full(conf.final_draft.shape, -1)
     conf.close_vote()
     conf.close_sign()
     return conf.outcome()

@@ -34,6 +34,8 @@ class Outcome:
         salience: its saliences, R × N × K.
         final_draft: the chair's draft put to the floor at the deadline, R × K.
         votes: each delegation's vote on each clause of that draft (1 yes, −1 no, 0 abstain), R × N × K.
+        moved: clauses put to the vote by a motion from the floor, R × K; mover: the mover's index (−1: none).
+        declared: clauses the chair declared adopted after a show of hands ("taking the temperature"), R × K.
     """
 
     text: np.ndarray
@@ -50,6 +52,9 @@ class Outcome:
     salience: np.ndarray
     final_draft: np.ndarray
     votes: np.ndarray
+    moved: np.ndarray
+    mover: np.ndarray
+    declared: np.ndarray
 
     @classmethod
     def concatenate(cls, parts: Sequence[Outcome]) -> Outcome:

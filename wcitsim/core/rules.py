@@ -14,8 +14,10 @@ __all__ = [
     "clause_votes",
     "contested_clauses",
     "delegation_votes",
+    "floor_motions",
     "group_share",
     "lacks_consensus",
+    "lost_votes",
     "objections",
     "passes",
     "probabilities_from_gain",
@@ -49,10 +51,43 @@ def delegation_votes(draft, status_quo, position, exponent: float, band: float) 
     return (d_draft < d_sq - band).astype(np.int8) - (d_sq < d_draft - band).astype(np.int8)
 
 
-def tally(votes: np.ndarray) -> np.ndarray:
-    """Counts of yes, no and abstain on each clause from votes (..., N, K): (..., K, 3)."""
-    yes, no = (votes == 1).sum(axis=-2), (votes == -1).sum(axis=-2)
-    return np.stack([yes, no, votes.shape[-2] - yes - no], axis=-1)
+def tally(votes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Counts of yes, no and abstain on each clause from votes (..., N, K): (..., K, 3).
+
+    ``weights`` (N) counts each delegation's vote with its weight (its chance of
+    being entitled to vote); None counts every vote 1.
+    """
+    if weights is None:
+        yes, no = (votes == 1).sum(axis=-2), (votes == -1).sum(axis=-2)
+        return np.stack([yes, no, votes.shape[-2] - yes - no], axis=-1)
+    w = weights[:, None]
+    return np.stack([((votes == v) * w).sum(axis=-2) for v in (1, -1, 0)], axis=-1)
+
+
+def floor_motions(draft, status_quo, agenda, view, salience, weights, exponent: float, stake: float):
+    """Motions from the floor: on a clause the draft leaves at 1988, a delegation may move another option.
+
+    Each delegation entitled to vote (``weights`` > 0) prefers the option nearest
+    its view; its stake in it is ŝ_ik · (|sq_k − v_ik|^a − |o_ik − v_ik|^a). On each
+    clause the delegation with the largest stake moves its option if that stake
+    reaches ``stake``. Returns the draft with the motions in it (..., K), which
+    clauses were moved (..., K) and the mover's index (..., K; −1 where none).
+    """
+    preferred = agenda.snap(view)  # (..., N, K)
+    s = normalized(salience)
+    gain = s * (np.abs(status_quo - view) ** exponent - np.abs(preferred - view) ** exponent)
+    gain = np.where((weights > 0)[:, None], gain, -np.inf)
+    mover = gain.argmax(axis=-2)  # (..., K)
+    best = np.take_along_axis(gain, mover[..., None, :], axis=-2)[..., 0, :]
+    option = np.take_along_axis(preferred, mover[..., None, :], axis=-2)[..., 0, :]
+    moved = (draft == status_quo) & (option != status_quo) & (best >= stake)
+    return np.where(moved, option, draft), moved, np.where(moved, mover, -1)
+
+
+def lost_votes(votes, contested, passed) -> np.ndarray:
+    """Which delegations lost the vote on each clause (..., N, K): no on a clause adopted, yes on one that fell."""
+    c, p = contested[..., None, :], passed[..., None, :]
+    return c & (((votes == -1) & p) | ((votes == 1) & ~p))
 
 
 def clause_votes(draft, status_quo, position, exponent: float, band: float) -> np.ndarray:
@@ -71,9 +106,13 @@ def apply_votes(draft, status_quo, contested, tallies, voting):
 
     Tallies (..., K, 3) are kept only on contested clauses (zero elsewhere, and under the consensus rule).
     """
-    passed = passes(tallies[..., 0], tallies[..., 1], voting)
-    final = np.where(contested & ~passed, status_quo, draft)
+    final = np.where(contested & ~passed_clauses(tallies, voting), status_quo, draft)
     return final, np.where(contested[..., None] & (voting.rule != "consensus"), tallies, 0)
+
+
+def passed_clauses(tallies, voting) -> np.ndarray:
+    """Whether each clause's tally (..., K, 3) passes under the voting rule, (..., K)."""
+    return passes(tallies[..., 0], tallies[..., 1], voting)
 
 
 def settle_text(draft, status_quo, position, salience, voting, exponent: float, votes=None):
@@ -115,15 +154,20 @@ def group_share(probability: np.ndarray, membership: np.ndarray) -> np.ndarray:
 
 
 def signing_probabilities(
-    final, status_quo, position, salience, membership, signing, rounds: int = 2, fixed=None
+    final, status_quo, position, salience, membership, signing, rounds: int = 2, fixed=None, lost=None
 ):
     """Probability that each delegation signs the final text rather than stay under the 1988 rules.
 
     Returns ``(gain, probability)``: utility gain over 1988 (..., N) and P(sign).
+    ``lost`` (..., N, K) marks the votes a delegation lost: signing a text it voted
+    against costs ``signing.lost_vote`` × the salience of each such clause.
     Group conformity is solved by ``rounds`` fixed-point steps from the
     probabilities without conformity; ``fixed`` as in :func:`probabilities_from_gain`.
     """
-    gain = utility_gain(final[..., None, :], status_quo, position, normalized(salience), signing.exponent)
+    s = normalized(salience)
+    gain = utility_gain(final[..., None, :], status_quo, position, s, signing.exponent)
+    if lost is not None and signing.lost_vote:
+        gain = gain - signing.lost_vote * (s * lost).sum(axis=-1)
     return gain, probabilities_from_gain(gain, membership, signing, rounds, fixed)
 
 

@@ -2,6 +2,8 @@
 
 Seeders are registered by name (``seeder.name`` in a scenario): ``anchors`` blends
 each group's anchor positions with covariate terms through global coefficients;
+``tabled`` centres each group's members on what the group tabled, spread by how
+their covariates differ from the group's, clause family by clause family;
 ``expert`` reads expert-coded positions from a CSV.
 """
 
@@ -29,6 +31,7 @@ __all__ = [
     "primary_groups",
     "seed_anchors",
     "seed_expert",
+    "seed_tabled",
 ]
 
 #: Regional telecom organisations and their membership column in states.csv.
@@ -134,6 +137,62 @@ def seed_anchors(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Pat
         capability=capabilities(states, cfg.capability_exponent),
         group=group,
         index=index,
+    )
+
+
+#: Anchors are kept this far inside (0, 1) so that their logit is finite.
+ANCHOR_MARGIN = 0.02
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, ANCHOR_MARGIN, 1 - ANCHOR_MARGIN)
+    return np.log(p / (1 - p))
+
+
+@SEEDERS.register("tabled")
+def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path | None = None) -> Seed:
+    """Each group's members centred on what the group tabled, spread by their covariates (docs/model.md).
+
+    p_ik = σ(logit(a_{g(i),k}) − γ·(x_i^f − x̄_g^f)), f the clause's family: the
+    economic clauses (``seeder.economic_clauses``) use the index of
+    ``seeder.economic_weights``, the others that of ``seeder.covariate_weights``;
+    x̄_g^f is the mean index of the group's members. A state's position departs
+    from its group's proposal only as far as its covariates depart from its
+    group's; a group without an anchor on a clause, or a state in no group,
+    takes σ(−γ·x_i^f). Saliences and capabilities as in ``anchors``.
+    """
+    cfg, groups_cfg = scenario.seeder, scenario.groups
+    group = primary_groups(states, groups_cfg.order)
+    economic = set(cfg.economic_clauses)
+    index = {
+        "governance": covariate_index(states, cfg.covariate_weights, cfg.log_covariates),
+        "economic": covariate_index(
+            states, cfg.economic_weights or cfg.covariate_weights, cfg.log_covariates
+        ),
+    }
+    n, k = len(states), agenda.k
+    position = np.empty((n, k))
+    weight = np.ones((n, k))
+    for j, clause in enumerate(agenda.ids):
+        x = index["economic" if clause in economic else "governance"]
+        position[:, j] = 1.0 / (1.0 + np.exp(cfg.covariate_slope * x))
+        for g in np.unique(group):
+            table = groups_cfg.anchors.get(g, {})
+            if clause not in table:
+                continue
+            anchor, w = table[clause]
+            rows = group == g
+            centred = x[rows] - x[rows].mean()
+            position[rows, j] = 1.0 / (
+                1.0 + np.exp(-(_logit(np.float64(anchor)) - cfg.covariate_slope * centred))
+            )
+            weight[rows, j] = w
+    return Seed(
+        position=position,
+        salience=agenda.salience[None, :] * weight,
+        capability=capabilities(states, cfg.capability_exponent),
+        group=group,
+        index=index["governance"],
     )
 
 

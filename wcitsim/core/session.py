@@ -17,6 +17,7 @@ from wcitsim.registry import CHAIR_POLICIES
 
 __all__ = [
     "SQRT12",
+    "align",
     "chair_draft",
     "concede",
     "field_measures",
@@ -64,21 +65,42 @@ def lobby(position, target, pull) -> np.ndarray:
     return position
 
 
+def align(position, draft, status_quo, salience_norm, exponent: float, rate: float) -> np.ndarray:
+    """Camps form on the single text, in place: each delegation moves toward the mean of its camp.
+
+    The draft splits the table in two, those it leaves better off than the 1988
+    text (by their table positions) and the others; each moves ``rate`` of the way
+    toward its camp's mean position, on every clause (the text is one package).
+    """
+    gain = utility_gain(draft[..., None, :], status_quo, position, salience_norm, exponent)  # (..., N)
+    for camp in (gain > 0, gain <= 0):
+        w = camp[..., None].astype(float)
+        size = w.sum(axis=-2, keepdims=True)
+        mean = (w * position).sum(axis=-2, keepdims=True) / np.maximum(size, 1.0)
+        position += rate * w * (mean - position)
+    return position
+
+
 def shock(position, uniform, noise: float) -> np.ndarray:
     """A uniform shock with standard deviation ``noise`` from draws in [0, 1), then clipped to [0, 1], in place."""
     position += (noise * SQRT12) * (uniform - 0.5)
     return np.clip(position, 0.0, 1.0, out=position)
 
 
-def session_step(world, position, yield_weight, draft, uniform, t: int) -> np.ndarray:
+def session_step(world, position, yield_weight, draft, uniform, t: int, salience_norm=None) -> np.ndarray:
     """One session's moves after the chair has drafted (``t`` counts from 0); returns the new positions.
 
     Caucus and influence, then concessions toward the draft on low-salience
-    clauses (rising toward the deadline), stakeholders' lobbying, and shocks.
+    clauses (rising toward the deadline), camps aligning on the draft
+    (``protocol.alignment``, needs ``salience_norm``), stakeholders' lobbying, and shocks.
     """
     proto = world.scenario.protocol
     position = interact(world, position)
     position = concede(position, yield_weight, draft[..., None, :], pressure(proto, t + 1, world.sessions))
+    if proto.alignment:
+        align(
+            position, draft, world.agenda.status_quo, salience_norm, world.signing.exponent, proto.alignment
+        )
     for target, pull in zip(world.stakeholder_position, world.stakeholder_pull, strict=True):
         lobby(position, target, pull)
     return shock(position, uniform, proto.session_noise)

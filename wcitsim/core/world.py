@@ -22,7 +22,15 @@ from wcitsim.data import Dataset
 from wcitsim.errors import ScenarioError
 from wcitsim.io.scenario import Scenario
 
-__all__ = ["SigningParams", "Streams", "World", "build_world", "initial_state", "replication_seeds"]
+__all__ = [
+    "SigningParams",
+    "Streams",
+    "World",
+    "build_world",
+    "eligibility",
+    "initial_state",
+    "replication_seeds",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class SigningParams:
     temperature: float
     exponent: float
     shift: np.ndarray
+    lost_vote: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,9 @@ class World:
     signing: SigningParams
     host: int | None
     record: pd.Series  # decision per seated state
+    eligibility: np.ndarray | None = (
+        None  # N: 1 if known to have been entitled to vote and sign, else its chance
+    )
 
     @property
     def n(self) -> int:
@@ -214,6 +226,7 @@ def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
     src = scenario.source
     for key, names in (
         ("seeder.covariate_weights", list(scenario.seeder.covariate_weights)),
+        ("seeder.economic_weights", list(scenario.seeder.economic_weights)),
         ("seeder.log_covariates", list(scenario.seeder.log_covariates)),
     ):
         for name in names:
@@ -221,6 +234,19 @@ def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
                 raise ScenarioError(
                     f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
                 )
+    clauses = {c.id for c in scenario.agenda.active}
+    for clause in scenario.seeder.economic_clauses:
+        if clause not in clauses:
+            raise ScenarioError(
+                f"{src}: seeder.economic_clauses: {clause!r} is not a clause on the table; expected one of "
+                f"{', '.join(sorted(clauses))}"
+            )
+    clause = scenario.chair.temperature_clause
+    if clause and clause not in clauses:
+        raise ScenarioError(
+            f"{src}: chair.temperature_clause: {clause!r} is not a clause on the table; expected one of "
+            f"{', '.join(sorted(clauses))} or ''"
+        )
     if scenario.chair.host not in states.index:
         raise ScenarioError(
             f"{src}: chair.host: {scenario.chair.host!r} is not an ITU Member State; expected an ISO3 code"
@@ -268,10 +294,23 @@ def build_world(scenario: Scenario, data: Dataset) -> World:
         interaction=_interaction(len(iso3), caucuses, allies, scenario.protocol.influence),
         stakeholder_position=st_pos,
         stakeholder_pull=st_pull,
-        signing=SigningParams(s.conformity, s.intercept, s.temperature, s.exponent, shift),
+        signing=SigningParams(s.conformity, s.intercept, s.temperature, s.exponent, shift, s.lost_vote),
         host=iso3.index(scenario.chair.host) if scenario.chair.host in iso3 else None,
         record=data.record["decision"].reindex(list(iso3)),
+        eligibility=eligibility(data.record["decision"].reindex(list(iso3)), data.facts.eligible),
     )
+
+
+def eligibility(record: pd.Series, eligible: int) -> np.ndarray:
+    """Each seated state's weight as one of the ``eligible`` delegations present and accredited.
+
+    Every state whose decision is known was one of them (1); which of the others
+    were is not documented, so each counts its chance, (eligible − known) / unknown.
+    """
+    known = record.isin(["signed", "not_signed"]).to_numpy()
+    unknown = int((~known).sum())
+    share = (eligible - int(known.sum())) / unknown if unknown else 0.0
+    return np.where(known, 1.0, min(max(share, 0.0), 1.0))
 
 
 class Streams:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -286,7 +287,7 @@ def load_dataset(directory: Path | None = None) -> Dataset:
             f"{directory / STATES_FILE}: column '{clash[0]}' is also a column of {TIES_FILE}; "
             "expected it only there"
         )
-    if ties_path.exists():
+    if os.path.lexists(ties_path):  # a dangling link or a loop is refused by the reader, not skipped
         ties = load_ties(ties_path, states)
     else:
         ties = pd.DataFrame(np.nan, index=states.index, columns=list(TIES_JOINED))

@@ -8,6 +8,7 @@ of parameter space where the real split (89 of 144) is reproduced.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +37,37 @@ def output_titles(facts: Facts) -> dict[str, str]:
 
 
 def load_results(folder: Path) -> tuple[dict, pd.DataFrame]:
-    """The sweep's meta and its experiments joined with their outcomes."""
+    """The sweep's meta and its experiments joined with their outcomes; refuse a sweep that has not finished.
+
+    A sweep is finished when its meta records the digests of its outcomes and states
+    tables and both files still have them, so a sweep killed between (or during) its
+    final writes, or a table replaced since, is refused with the command that finishes it.
+    """
+    from wcitsim.experiments.sweep_run import finished_tables
+
     folder = Path(folder)
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or "sweep" not in meta:
+            raise ValueError("meta.json is not a sweep's")
+        if not finished_tables(folder, meta):
+            spec = meta.get("spec", "SPEC")
+            raise UsageError(
+                f"{folder}: the sweep has not finished (its outcomes and states tables are missing, incomplete or "
+                f"not the ones it wrote); expected to finish it first: "
+                f"{shlex.join(['wcitsim', 'sweep', str(spec), '--out', str(folder.parent), '--resume'])}"
+            )
         experiments = pd.read_parquet(folder / "experiments.parquet")
         outcomes = pd.read_parquet(folder / "outcomes.parquet")
     except (OSError, ValueError) as err:
         raise UsageError(
             f"{folder}: not a finished wcitsim sweep ({err}); expected a folder written by wcitsim sweep"
         ) from None
+    if experiments["experiment"].tolist() != outcomes["experiment"].tolist():
+        raise UsageError(
+            f"{folder}: experiments.parquet: {len(experiments)} experiments for {len(outcomes)} outcomes; "
+            "expected the experiments the sweep ran (run it again with --restart)"
+        )
     return meta, experiments.merge(outcomes, on="experiment")
 
 

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 
 from wcitsim.errors import UsageError
@@ -111,7 +112,8 @@ class ProcessExecutor:
 
     The workers end within moments when the main process ends, even by ``kill -9``
     (:func:`_start_worker`); on an error or an interruption in the main process they
-    are stopped at once instead of finishing their tasks.
+    are stopped at once instead of finishing their tasks. Workers that cannot start,
+    or one that dies in a task (killed, out of memory), end the sweep with one line.
     """
 
     def __init__(self, workers: int) -> None:
@@ -124,7 +126,13 @@ class ProcessExecutor:
         self.pool = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_start_worker, initargs=(self._watched,)
         )
-        list(self.pool.map(_noop, range(self.workers)))  # start the workers now, not on the first task
+        try:
+            list(self.pool.map(_noop, range(self.workers)))  # start the workers now, not on the first task
+        except (OSError, BrokenProcessPool) as err:
+            self.__exit__(type(err), err, None)
+            raise UsageError(
+                f"--workers {self.workers}: the worker processes did not start ({err}); expected fewer workers"
+            ) from None
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -135,19 +143,25 @@ class ProcessExecutor:
         self._watched.close()
 
     def map_unordered(self, function: Callable, items: Iterable) -> Iterator[tuple[object, object]]:
-        pending, queue = {}, iter(items)
-        for item in queue:
-            pending[self.pool.submit(function, item)] = item
-            if len(pending) >= 2 * self.workers:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                item = pending.pop(future)
-                yield item, future.result()
-                for nxt in queue:
-                    pending[self.pool.submit(function, nxt)] = nxt
+        try:
+            pending, queue = {}, iter(items)
+            for item in queue:
+                pending[self.pool.submit(function, item)] = item
+                if len(pending) >= 2 * self.workers:
                     break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = pending.pop(future)
+                    yield item, future.result()
+                    for nxt in queue:
+                        pending[self.pool.submit(function, nxt)] = nxt
+                        break
+        except BrokenProcessPool:
+            raise UsageError(
+                "--workers: a worker process ended in the middle of a task (killed, or out of memory); "
+                "expected it to finish: run the same command with --resume to continue"
+            ) from None
 
 
 class DaskExecutor:
@@ -184,7 +198,7 @@ class DaskExecutor:
             self.cluster = None
             try:
                 self.client = Client(self.address, timeout="20s")
-            except OSError as err:
+            except (OSError, ValueError, TypeError) as err:
                 raise UsageError(
                     f"--scheduler {self.address}: cannot connect ({err}); expected a running Dask scheduler"
                 ) from None

@@ -26,7 +26,7 @@ import pandas as pd
 from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import delegation_votes
-from wcitsim.core.world import World
+from wcitsim.core.world import World, eligibility
 from wcitsim.metrics import known_decisions
 
 __all__ = [
@@ -40,6 +40,10 @@ __all__ = [
     "vote_weights",
 ]
 
+#: A field is binary when it has two poles and the split into two camps captures this share of the
+#: between-pole variance, in this share of the replications (issue targets, docs/model.md "The field").
+BINARY_BIPOLARITY = 0.85
+BINARY_SHARE = 0.8
 #: The clause of the record's vote (a key of ``[votes]`` in facts.toml).
 RECORD_VOTE = "access_right"
 COUNTS = ("yes", "no", "abstain")
@@ -56,6 +60,7 @@ def field_summary(outcome: Outcome) -> dict:
         ),
     }
     poles = FIELD_MEASURES.index("clusters")
+    bipolar = FIELD_MEASURES.index("bipolarity")
     for v, view in enumerate(FIELD_VIEWS):
         values = field[:, :, v, :]
         traced = np.isfinite(values[..., 0]).any(axis=0)
@@ -63,6 +68,10 @@ def field_summary(outcome: Outcome) -> dict:
             traced[:, None], np.nanmean(np.where(np.isfinite(values), values, 0), axis=0), np.nan
         )
         out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
+        binary = np.mean((values[..., poles] == 2) & (values[..., bipolar] >= BINARY_BIPOLARITY), axis=0)
+        turned = np.flatnonzero(binary >= BINARY_SHARE)
+        out[view]["binary_share"] = [_num(x) for x in np.where(traced, binary, np.nan)]
+        out[view]["binary_from_session"] = int(turned[0]) if len(turned) else None
         for moment, s in (("opening", 0), ("deadline", -1)):
             counts = values[:, s, poles]
             out[view][f"poles_{moment}"] = {
@@ -79,7 +88,16 @@ def trajectory_line(summary: dict, view: str) -> str:
     """One line, e.g. '3.4 poles at the opening → 2.0 at the deadline, bipolarity 0.55 → 0.93, ...'."""
     v = summary[view]
     first, last = 0, len(v["clusters"]) - 1
+    turn = v.get("binary_from_session")
+    when = (
+        "never binary"
+        if turn is None
+        else "binary from the opening"
+        if turn == 0
+        else f"binary from session {turn}"
+    )
     return (
+        f"{when}; "
         f"{v['clusters'][first]:.1f} poles at the opening → {v['clusters'][last]:.1f} at the deadline, "
         f"bipolarity {v['bipolarity'][first]:.2f} → {v['bipolarity'][last]:.2f}, "
         f"first component {v['first_component'][first]:.2f} → {v['first_component'][last]:.2f}, "
@@ -89,10 +107,7 @@ def trajectory_line(summary: dict, view: str) -> str:
 
 def vote_weights(world: World, eligible: int) -> np.ndarray:
     """Each seated delegation's weight in a vote: 1 if its decision is known, else its chance of being eligible."""
-    known = known_decisions(world.record)
-    unknown = int((~known).sum())
-    share = (eligible - int(known.sum())) / unknown if unknown else 0.0
-    return np.where(known, 1.0, min(max(share, 0.0), 1.0))
+    return eligibility(world.record, eligible)
 
 
 def _clause(world: World, facts, clause: str):
@@ -135,11 +150,18 @@ def record_vote_table(
         return iso3[np.where((cast == 1) & (weights > 0), stake, -np.inf).argmax(axis=1)]
 
     to_vote = outcome.contested[:, k]
+    moved = outcome.moved[:, k]
+    mover = np.where(
+        moved,
+        iso3[np.maximum(outcome.mover[:, k], 0)],
+        strongest(outcome.final_draft[:, k], outcome.votes[:, :, k]),
+    )
     return pd.DataFrame(
         {
             "replication": np.arange(len(votes)),
             "to_vote": to_vote,
-            "mover": np.where(to_vote, strongest(outcome.final_draft[:, k], outcome.votes[:, :, k]), None),
+            "by_motion": moved,
+            "mover": np.where(to_vote, mover, None),
             "supporter": np.where(
                 (votes == 1).any(axis=1), strongest(np.full(len(votes), motion), votes), None
             ),
@@ -186,6 +208,9 @@ def vote_summary(table: pd.DataFrame, record: dict, clause: str, known: int, eli
         "share_passes": float(table["passes"].mean()),
         "share_adopted": float(table["adopted"].mean()),
         "share_adopted_by_vote": float((table["adopted"].to_numpy(dtype=bool) & went).mean()),
+        "share_adopted_by_motion": float(
+            (table["adopted"].to_numpy(dtype=bool) & table["by_motion"].to_numpy(dtype=bool)).mean()
+        ),
         "tally_eligible": [float(table[f"{c}_eligible"].mean()) for c in COUNTS],
         "tally_scaled": [float(x) for x in scaled.mean(axis=0)],
         "mae": float(error.mean()),

@@ -48,6 +48,14 @@ def run_outcome(
                 f"{world.scenario.source}: protocol.name: {protocol.name!r} runs on the vectorized engine only; "
                 "expected --engine vectorized (the reference engine implements single_text and compromise)"
             )
+        unsupported = _beyond_reference(world.scenario)
+        if unsupported:
+            raise UsageError(
+                f"{world.scenario.source}: {unsupported[0]}: the reference engine implements the conference without "
+                "camps aligning, motions from the floor, the chair's show of hands, eligible-only tallies and the cost "
+                "of lost votes; "
+                "expected --engine vectorized"
+            )
 
         return run_reference(world, seeds, negotiate=protocol.negotiates, policy=protocol.final_policy)
     parts = [
@@ -55,6 +63,18 @@ def run_outcome(
         for i in range(0, len(seeds), batch)
     ]
     return Outcome.concatenate(parts)
+
+
+def _beyond_reference(scenario: Scenario) -> list[str]:
+    """The keys switching on mechanisms the per-agent reference engine does not implement."""
+    switches = {
+        "protocol.alignment": scenario.protocol.alignment,
+        "voting.motions": scenario.voting.motions,
+        "voting.eligible_only": scenario.voting.eligible_only,
+        "signing.lost_vote": scenario.signing.lost_vote,
+        "chair.temperature_session": scenario.chair.temperature_session and scenario.chair.temperature_clause,
+    }
+    return [key for key, value in switches.items() if value]
 
 
 @dataclass

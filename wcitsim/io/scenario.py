@@ -16,13 +16,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import ScenarioError
-from wcitsim.io.schema import build, fail, read_toml, spec
+from wcitsim.io.schema import FOLDER_NAME, IDENTIFIER, build, fail, read_extending, spec
 from wcitsim.registry import CHAIR_POLICIES, PROTOCOLS, SEEDERS
 
 __all__ = [
@@ -47,11 +48,13 @@ __all__ = [
 ]
 
 ENGINES = ("vectorized", "reference")
+#: The regional telecommunication organisations, the caucus groups of ``groups.order`` (docs/model.md).
+REGIONAL_ORGANISATIONS = ("RCC", "ASMG", "CEPT", "ATU", "APT", "CITEL")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Meta:
-    name: str = spec(doc="short identifier, used for the results folder")
+    name: str = spec(pattern=FOLDER_NAME, doc="short identifier, used for the results folder")
     title: str = spec("", doc="one line for people")
     description: str = spec("", doc="what the scenario asks")
 
@@ -67,13 +70,13 @@ class Run:
 @dataclass(frozen=True, kw_only=True)
 class Seating:
     mode: str = spec("all", choices=("all", "list"), doc="seat every Member State, or only `include`")
-    include: tuple[str, ...] = spec(factory=tuple, doc="ISO3 codes seated when mode = 'list'")
-    exclude: tuple[str, ...] = spec(factory=tuple, doc="ISO3 codes never seated")
+    include: tuple[str, ...] = spec(factory=tuple, unique=True, doc="ISO3 codes seated when mode = 'list'")
+    exclude: tuple[str, ...] = spec(factory=tuple, unique=True, doc="ISO3 codes never seated")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Clause:
-    id: str = spec(doc="identifier")
+    id: str = spec(pattern=IDENTIFIER, doc="identifier (an HTML attribute and a column name)")
     label: str = spec("", doc="what the clause is about")
     options: tuple[str, ...] = spec(doc="text options, from the narrowest reach to the widest")
     values: tuple[float, ...] = spec(lo=0.0, hi=1.0, doc="each option's place on [0, 1], increasing")
@@ -85,7 +88,7 @@ class Clause:
 @dataclass(frozen=True, kw_only=True)
 class Agenda:
     clauses: tuple[Clause, ...] = spec(doc="the contested clauses")
-    drop: tuple[str, ...] = spec(factory=tuple, doc="clause ids taken off the table")
+    drop: tuple[str, ...] = spec(factory=tuple, unique=True, doc="clause ids taken off the table")
 
     @property
     def active(self) -> tuple[Clause, ...]:
@@ -96,11 +99,13 @@ class Agenda:
 @dataclass(frozen=True, kw_only=True)
 class Groups:
     order: tuple[str, ...] = spec(
-        ("RCC", "ASMG", "CEPT", "ATU", "APT", "CITEL"),
+        REGIONAL_ORGANISATIONS,
+        choices=REGIONAL_ORGANISATIONS,
+        unique=True,
         doc="regional telecom organisations, in the order that decides a state's primary group",
     )
     cohesion: dict[str, float] = spec(factory=dict, lo=0.0, hi=1.0, doc="caucus pull per group or bloc")
-    blocs: tuple[str, ...] = spec(factory=tuple, doc="blocs that caucus too (data columns, e.g. 'eu')")
+    blocs: tuple[str, ...] = spec(factory=tuple, unique=True, doc="blocs that caucus too (e.g. 'eu')")
     anchors: dict[str, dict[str, tuple[float, ...]]] = spec(
         factory=dict, doc="per group, per clause: [position, salience weight] from the group's proposals"
     )
@@ -112,11 +117,17 @@ class Seeder:
     anchor_weight: float = spec(0.6, lo=0.0, hi=1.0, doc="λ: weight of the group anchor against covariates")
     covariate_slope: float = spec(1.5, lo=0.0, hi=20.0, doc="γ: steepness of the covariate term")
     covariate_weights: dict[str, float] = spec(factory=dict, lo=-10.0, hi=10.0, doc="weights of z-scores")
-    log_covariates: tuple[str, ...] = spec(factory=tuple, doc="covariates taken as logarithms")
+    log_covariates: tuple[str, ...] = spec(factory=tuple, unique=True, doc="covariates taken as logarithms")
     position_noise: float = spec(0.05, lo=0.0, hi=1.0, doc="sd of the per-state, per-clause position noise")
     salience_noise: float = spec(0.1, lo=0.0, hi=2.0, doc="sd of the log-normal salience noise")
     capability_exponent: float = spec(0.5, lo=0.0, hi=2.0, doc="capability ∝ (GDP / median GDP)^θ")
     positions_file: str = spec("", doc="CSV of expert-coded positions (seeder 'expert')")
+    economic_clauses: tuple[str, ...] = spec(
+        factory=tuple, doc="clauses whose covariate term uses economic_weights (seeder 'tabled')"
+    )
+    economic_weights: dict[str, float] = spec(
+        factory=dict, lo=-10.0, hi=10.0, doc="weights of z-scores on the economic clauses (seeder 'tabled')"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +135,15 @@ class Chair:
     policy: str = spec("compromise", doc="drafting policy: compromise, median, majority or final_acts")
     host: str = spec("ARE", doc="ISO3 code of the host (the chair's camp)")
     host_bias: float = spec(0.0, lo=0.0, hi=1.0, doc="pull of the draft toward the host's positions")
+    temperature_clause: str = spec(
+        "", doc="the clause on which the chair takes the temperature by a show of hands ('' for none)"
+    )
+    temperature_session: int = spec(
+        0,
+        lo=0,
+        hi=100,
+        doc="the session that ends with the show of hands (0: none); a majority declares it adopted",
+    )
     weights: str = spec(
         "capability",
         choices=("capability", "state"),
@@ -141,8 +161,14 @@ class Protocol:
         2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise near the deadline"
     )
     session_noise: float = spec(0.01, lo=0.0, hi=1.0, doc="sd of per-session position shocks")
-    params: dict[str, float | str] = spec(
-        factory=dict, doc="parameters of the other protocols (docs/protocols.md)"
+    alignment: float = spec(
+        0.0,
+        lo=0.0,
+        hi=1.0,
+        doc="pull toward the mean of one's camp on the draft (for or against) per session",
+    )
+    params: dict[str, bool | int | float | str] = spec(
+        factory=dict, doc="the protocol's parameters, checked against its own (docs/protocols.md)"
     )
 
 
@@ -155,6 +181,13 @@ class Voting:
     consensus_share: float = spec(0.9, lo=0.0, hi=1.0, doc="share without objection that is consensus")
     abstain_band: float = spec(0.05, lo=0.0, hi=1.0, doc="indifference that leads to abstaining")
     supermajority: float = spec(2 / 3, lo=0.5, hi=1.0, doc="share of yes votes needed under 'supermajority'")
+    motions: bool = spec(False, doc="a delegation may move an option the final draft left out to a vote")
+    motion_stake: float = spec(
+        0.05, lo=0.0, hi=1.0, doc="the stake (salience × utility gain) a delegation needs to move a motion"
+    )
+    eligible_only: bool = spec(
+        False, doc="only delegations entitled to vote count in a tally (known states 1, unknown their chance)"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +201,9 @@ class Signing:
         lo=0.0,
         hi=1.0,
         doc="weight of the negotiated position, against the seeded interests, when signing",
+    )
+    lost_vote: float = spec(
+        0.0, lo=0.0, hi=5.0, doc="cost to a capital of signing a text it voted against and lost (× salience)"
     )
     reservation_shift: dict[str, float] = spec(
         factory=dict, lo=-10.0, hi=10.0, doc="documented domestic constraints raising a state's reservation"
@@ -218,31 +254,6 @@ class Scenario:
         return scenario_from_dict(raw, self.source)
 
 
-def _merge(base: dict, update: dict) -> dict:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    if path in chain:
-        raise ScenarioError(f"{path}: extends: the chain of scenarios loops back to this file")
-    try:
-        data = read_toml(path, ScenarioError, "a scenario TOML file")
-    except ScenarioError as err:
-        raise ScenarioError(f"{chain[-1]}: extends: {err}" if chain else str(err)) from None
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        fail(str(path), "extends", f"{parent!r}; expected the path of a scenario file")
-    return _merge(_read_toml((path.parent / parent).resolve(), (*chain, path)), data)
-
-
 _TOP = {
     "meta": Meta,
     "agenda": Agenda,
@@ -289,9 +300,10 @@ def _check(s: Scenario) -> None:
     """Cross-field checks the types cannot express."""
     src = s.source
     ids = [c.id for c in s.agenda.clauses]
+    first: dict[str, int] = {}
     for i, clause in enumerate(s.agenda.clauses):
         path = f"agenda.clauses[{i}]"
-        if ids.count(clause.id) > 1:
+        if first.setdefault(clause.id, i) != i:
             fail(src, f"{path}.id", f"{clause.id!r} appears twice; expected unique clause ids")
         if len(clause.options) < 2:
             fail(src, f"{path}.options", f"{len(clause.options)} option(s); expected at least 2")
@@ -320,6 +332,11 @@ def _check(s: Scenario) -> None:
             fail(src, f"agenda.drop[{j}]", f"{dropped!r} is not a clause; expected one of {', '.join(ids)}")
     if not s.agenda.active:
         fail(src, "agenda", "no clause left on the table; expected at least one")
+    caucuses = ("default", *REGIONAL_ORGANISATIONS, *s.groups.blocs)
+    for key, known in (("anchors", REGIONAL_ORGANISATIONS), ("cohesion", caucuses)):
+        for name in getattr(s.groups, key):
+            if name not in known:
+                fail(src, f"groups.{key}.{name}", f"not a group; expected one of {', '.join(known)}")
     for group, table in s.groups.anchors.items():
         for clause, pair in table.items():
             path = f"groups.anchors.{group}.{clause}"
@@ -353,12 +370,17 @@ def _check_names(s: Scenario) -> None:
     ):
         if name not in registry:
             fail(s.source, path, f"{name!r} is not known; expected one of {', '.join(sorted(registry))}")
+    parameters = PROTOCOLS[s.protocol.name].parameters  # the protocol's own spec of protocol.params
+    if s.protocol.params and not fields(parameters):
+        key = next(iter(s.protocol.params))
+        fail(s.source, f"protocol.params.{key}", f"unknown key; {s.protocol.name} takes no parameters")
+    build(parameters, s.protocol.params, s.source, "protocol.params")
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file (or a shipped scenario by name, e.g. ``wcit2012``)."""
     path = scenario_path(path)
-    data = _read_toml(path.resolve())
+    data = read_extending(path, ScenarioError, "a scenario TOML file")
     return scenario_from_dict(data, str(path))
 
 
@@ -371,6 +393,6 @@ def shipped_scenarios() -> dict[str, Path]:
 def scenario_path(given: str | Path) -> Path:
     """A scenario file as given, or a shipped scenario named by its stem (``wcit2012``) when no such file exists."""
     path = Path(given)
-    if path.exists() or path.suffix:
+    if path.suffix or os.path.exists(path):  # False, not an error, for a name too long to exist
         return path
     return shipped_scenarios().get(str(given), path)

@@ -132,6 +132,9 @@ class ReferenceModel(mesa.Model):
             salience=self.salience[None].copy(),
             final_draft=draft[None].copy(),
             votes=votes[None],
+            moved=np.zeros((1, len(draft)), dtype=bool),
+            mover=np.full((1, len(draft)), -1),
+            declared=np.zeros((1, len(draft)), dtype=bool),
         )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wcitsim.errors import UsageError
 from wcitsim.experiments.runner import RunResult
 from wcitsim.io.files import write_text_atomic
 from wcitsim.teach import gametheory as gt
@@ -128,10 +129,20 @@ signed ({split["known_states"]["record_signed"]} did in reality); of the {facts.
 
 
 def write_handout(result: RunResult, counterfactuals: list[RunResult], out: Path) -> dict[str, Path]:
-    """Write ``out`` (.html) and, where a converter is installed (wkhtmltopdf or chromium), the PDF beside it."""
+    """Write ``out`` (.html) and, where a converter is installed (wkhtmltopdf or chromium), the PDF beside it.
+
+    Raises:
+        UsageError: When ``out`` cannot be written (a folder, under a file, a read-only folder).
+    """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, handout_html(result, counterfactuals))
+    page = handout_html(result, counterfactuals)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out, page)
+    except OSError as err:
+        raise UsageError(
+            f"{out}: cannot write the handout ({err.strerror}); expected a writable file path"
+        ) from None
     written = {"html": out}
     pdf = out.with_suffix(".pdf")
     for command in (

@@ -31,7 +31,16 @@ from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import brier, log_loss
 
-__all__ = ["DEFAULT_PARAMETERS", "Calibration", "Parameter", "calibrate", "scenario_loss", "write_calibrated"]
+__all__ = [
+    "DEFAULT_PARAMETERS",
+    "MECHANISM_PARAMETERS",
+    "Calibration",
+    "Parameter",
+    "calibrate",
+    "parameters_for",
+    "scenario_loss",
+    "write_calibrated",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,37 @@ DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("signing.conformity", 0.0, 3.0),
     Parameter("protocol.concession", 0.0, 1.0),
 )
+
+
+#: The coefficients of the mechanisms a scenario may switch on, fitted when it does (the switch: the key ≠ 0).
+MECHANISM_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("protocol.alignment", 0.0, 0.5),
+    Parameter("signing.persuasion", 0.0, 1.0),
+    Parameter("signing.lost_vote", 0.0, 2.0),
+)
+
+
+def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
+    """The global coefficients to fit for ``scenario``: the defaults its seeder uses, and its mechanisms'.
+
+    The ``tabled`` seeder has no anchor weight; a mechanism's coefficient is fitted
+    only where the scenario switches the mechanism on (a coefficient ≠ 0), so an
+    ablation is one line in a scenario, and calibrating it fits nothing extra.
+    """
+    out = [
+        p
+        for p in DEFAULT_PARAMETERS
+        if not (p.path == "seeder.anchor_weight" and scenario.seeder.name == "tabled")
+    ]
+    out = [
+        p
+        for p in out
+        if p.path.split(".")[-1] in scenario.seeder.covariate_weights or "covariate_weights" not in p.path
+    ]
+    for p in MECHANISM_PARAMETERS:
+        if _current(scenario, p) not in (0.0, None) and math.isfinite(_current(scenario, p)):
+            out.append(p)
+    return tuple(out)
 
 
 def _with(scenario: Scenario, parameters: Sequence[Parameter], values: Sequence[float]) -> Scenario:
@@ -142,7 +182,7 @@ def calibrate(
     budget: int = 300,
     replications: int = 16,
     seed: int = 0,
-    parameters: Sequence[Parameter] = DEFAULT_PARAMETERS,
+    parameters: Sequence[Parameter] | None = None,
     start: str = "midpoint",
     text_weight: float = TEXT_WEIGHT,
     runner=None,
@@ -151,12 +191,12 @@ def calibrate(
 
     ``start`` is ``"midpoint"`` (the middle of every range: nothing learnt from
     any state, the choice for nested cross-validation) or ``"scenario"`` (the
-    scenario's own values). ``text_weight`` 0 leaves the Final Acts out of the loss,
+    scenario's own values). ``parameters`` default to :func:`parameters_for`. ``text_weight`` 0 leaves the Final Acts out of the loss,
     so the text is predicted, not fitted. ``runner`` as in :func:`scenario_loss`.
     """
     import cma
 
-    parameters = tuple(parameters)
+    parameters = tuple(parameters) if parameters is not None else parameters_for(scenario)
     seated = set(build_world(scenario, data).iso3)
     states = [s for s in states if s in seated and data.record.at[s, "decision"] in ("signed", "not_signed")]
     if not states:

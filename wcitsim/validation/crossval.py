@@ -30,7 +30,7 @@ from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, interval, known_decisions
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
-from wcitsim.validation.calibrate import DEFAULT_PARAMETERS, known_states
+from wcitsim.validation.calibrate import known_states, parameters_for
 
 __all__ = ["QUICK", "FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
 
@@ -200,9 +200,11 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list:
     covariates = tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
     main = scenario.protocol.name
     no_inputs, free = P.without_outcome_inputs(scenario)
-    fixed = tuple(p for p in DEFAULT_PARAMETERS if p.path != "protocol.concession")
+    fitted = parameters_for(scenario)
+    fixed = tuple(p for p in fitted if p.path.startswith(("seeder.", "signing.intercept", "signing.temperature",
+                                                          "signing.conformity")))  # fmt: skip
 
-    def simulation(name, kind, s, runner=P.run_protocol, parameters=DEFAULT_PARAMETERS, text_weight=1.0):
+    def simulation(name, kind, s, runner=P.run_protocol, parameters=fitted, text_weight=1.0):
         return P.Simulation(name, kind, s, data, runner, parameters, reps, seed, budget, text_weight, tune)
 
     out = [

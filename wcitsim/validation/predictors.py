@@ -41,7 +41,7 @@ from wcitsim.experiments.instruments import record_vote_table
 from wcitsim.experiments.runner import BATCH, run_outcome
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import log_loss
-from wcitsim.validation.calibrate import DEFAULT_PARAMETERS, Parameter, calibrate
+from wcitsim.validation.calibrate import DEFAULT_PARAMETERS, Parameter, calibrate, parameters_for
 
 __all__ = [
     "OUTCOME_INPUTS",
@@ -202,7 +202,9 @@ def without_outcome_inputs(scenario: Scenario) -> tuple[Scenario, tuple[Paramete
     changed = scenario.replace(
         **{"seeder.covariate_weights.foc_2012": 0.0, "groups.anchors.CEPT": {}, "groups.cohesion": cohesion}
     )
-    return changed, tuple(p for p in DEFAULT_PARAMETERS if p.path != "seeder.covariate_weights.foc_2012")
+    return changed, tuple(
+        p for p in parameters_for(scenario) if p.path != "seeder.covariate_weights.foc_2012"
+    )
 
 
 @dataclass

@@ -80,6 +80,19 @@ def _vote_table(scores: dict) -> str:
     return "\n".join(rows)
 
 
+def _spread_table(v: Validation) -> str:
+    """The model's calibrated coefficients across the folds: least, median, greatest."""
+    fitted = [f.get("coefficients", {}) for f in v.model.fitted]
+    keys = list(fitted[0]) if fitted and fitted[0] else []
+    if not keys:
+        return "Not calibrated (`--no-calibrate`)."
+    rows = ["| coefficient | least | median | greatest |", "|---|---|---|---|"]
+    for key in keys:
+        values = np.array([f[key] for f in fitted])
+        rows.append(f"| `{key}` | {values.min():.3g} | {np.median(values):.3g} | {values.max():.3g} |")
+    return "\n".join(rows)
+
+
 def _score_table(scores: dict) -> str:
     rows = [
         "| predictor | kind | accuracy | balanced acc. | Brier | log-loss | AUC | eligible split: signed (90 %) |",
@@ -238,6 +251,11 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         "",
         f"## Confusion table: {model.name}",
         _confusion(model.probability, record.loc[known]),
+        "",
+        f"## The model's coefficients across the {v.plan.k} training folds",
+        "How well the data identify them: a wide range means the training states barely tell the values apart.",
+        "",
+        _spread_table(v),
         "",
         "## Accuracy by ITU region",
         _regions(scores),

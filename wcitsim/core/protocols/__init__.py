@@ -4,10 +4,13 @@ Every protocol shares the agenda, the seeding and the signing rule, so their
 outcomes are comparable. A protocol runs a stack of replications on the
 vectorised engine; ``negotiates`` and ``final_policy`` tell the reference (Mesa)
 engine whether to hold sessions and votes and how the final text is drafted.
+``parameters`` is the dataclass of its ``protocol.params``: their types, ranges and
+choices, declared once and checked when the scenario is loaded.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -16,9 +19,15 @@ from wcitsim.core.conference import Outcome, run_iterative, run_vectorized
 from wcitsim.core.protocols import exchange as exchange_model
 from wcitsim.core.protocols import expected_utility as eu_model
 from wcitsim.core.world import Streams, World
+from wcitsim.io.schema import build
 from wcitsim.registry import PROTOCOLS
 
-__all__ = ["PROTOCOLS", "Compromise", "Exchange", "ExpectedUtility", "SingleText"]
+__all__ = ["PROTOCOLS", "Compromise", "Exchange", "ExpectedUtility", "NoParameters", "SingleText"]
+
+
+@dataclass(frozen=True)
+class NoParameters:
+    """The ``protocol.params`` of a protocol that takes none: the table must be empty."""
 
 
 @PROTOCOLS.register("single_text")
@@ -32,6 +41,7 @@ class SingleText:
 
     name = "single_text"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": True}
+    parameters: ClassVar[type] = NoParameters
     negotiates = True
     final_policy = None
     reference = True
@@ -52,6 +62,7 @@ class Compromise:
 
     name = "compromise"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": False, "votes": False}
+    parameters: ClassVar[type] = NoParameters
     negotiates = False
     final_policy = "compromise"
     reference = True
@@ -63,8 +74,10 @@ class Compromise:
         )
 
 
-def _params(world: World, defaults: dict) -> dict:
-    return {**defaults, **{k: v for k, v in world.scenario.protocol.params.items() if k in defaults}}
+def _params(world: World, parameters: type) -> dict:
+    """The scenario's ``protocol.params`` as a dict of every parameter, defaults filled in."""
+    s = world.scenario
+    return asdict(build(parameters, s.protocol.params, s.source, "protocol.params"))
 
 
 @PROTOCOLS.register("expected_utility")
@@ -80,13 +93,14 @@ class ExpectedUtility:
 
     name = "expected_utility"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    parameters: ClassVar[type] = eu_model.Parameters
     negotiates = False
     final_policy = None
     reference = False
 
     @staticmethod
     def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
-        params = _params(world, eu_model.DEFAULTS)
+        params = _params(world, eu_model.Parameters)
         c = world.capability / world.capability.sum()
 
         def forecast(position, salience):
@@ -122,13 +136,14 @@ class Exchange:
 
     name = "exchange"
     classifier: ClassVar[dict[str, bool]] = {"stochastic": True, "sessions": True, "votes": False}
+    parameters: ClassVar[type] = exchange_model.Parameters
     negotiates = False
     final_policy = None
     reference = False
 
     @staticmethod
     def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
-        params = _params(world, exchange_model.DEFAULTS)
+        params = _params(world, exchange_model.Parameters)
         c = world.capability
 
         def forecast(position, salience):

@@ -28,11 +28,26 @@ repeat until no exchange gains more than ``min_gain`` or ``max_rounds``.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
-__all__ = ["DEFAULTS", "candidates", "exchange_round", "outcomes", "read_decide", "run"]
+from wcitsim.io.schema import spec
 
-DEFAULTS = {"max_rounds": 10, "min_gain": 1e-9}
+__all__ = ["DEFAULTS", "Parameters", "candidates", "exchange_round", "outcomes", "read_decide", "run"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameters:
+    """The protocol's parameters (``protocol.params``)."""
+
+    max_rounds: int = spec(10, lo=1, hi=1000, doc="rounds of exchanges at most")
+    min_gain: float = spec(
+        1e-9, lo=0.0, hi=100.0, doc="the gain an exchange must exceed (saliences are at most 100)"
+    )
+
+
+DEFAULTS = asdict(Parameters())
 
 
 def outcomes(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:

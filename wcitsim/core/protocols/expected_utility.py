@@ -32,18 +32,37 @@ named parameter (``docs/protocols.md``): ``q`` and ``t`` (Q, T), ``risk``
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
-__all__ = ["DEFAULTS", "challenge_round", "expected_utilities", "success_probability", "weighted_median"]
+from wcitsim.io.schema import spec
 
-DEFAULTS = {
-    "q": 1.0,
-    "t": 1.0,
-    "risk": "once",
-    "compromise_rule": "ratio",
-    "max_rounds": 10,
-    "tolerance": 1e-3,
-}
+__all__ = [
+    "DEFAULTS",
+    "Parameters",
+    "challenge_round",
+    "expected_utilities",
+    "success_probability",
+    "weighted_median",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameters:
+    """The protocol's parameters (``protocol.params``): the choices the reconstruction leaves open."""
+
+    q: float = spec(1.0, lo=0.0, hi=1.0, doc="Q, the probability that the status quo holds unchallenged")
+    t: float = spec(1.0, lo=0.0, hi=1.0, doc="T, the probability that things get better rather than worse")
+    risk: str = spec(
+        "once", choices=("once", "every_round", "neutral"), doc="when risk attitudes are measured"
+    )
+    compromise_rule: str = spec("ratio", choices=("ratio", "half"), doc="how far a compromise moves j")
+    max_rounds: int = spec(10, lo=1, hi=1000, doc="rounds of challenges at most")
+    tolerance: float = spec(1e-3, lo=1e-12, hi=1.0, doc="the move below which the rounds have converged")
+
+
+DEFAULTS = asdict(Parameters())
 
 
 def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The checks a class's requests pass: live ones and the open turn of a saved file alike.
+"""The checks a class's requests pass: live ones and the open turn of a saved file alike, and who claimed what.
 
 A request the class turns down raises :class:`Refused`, which carries the HTTP
 status and a one-line message saying what was expected. The same checks vet the
@@ -16,11 +16,13 @@ from wcitsim.teach.classroom.steps import VOTES
 
 __all__ = [
     "REVEALABLE",
+    "Devices",
     "Refused",
     "TeacherOptions",
     "boolean",
     "check_pending",
     "checked_options",
+    "checked_per_device",
     "checked_positions",
     "checked_votes",
     "seconds",
@@ -113,23 +115,77 @@ def check_pending(
             raise ValueError(f"pending.{iso}: no submission is open in the {phase}")
 
 
+def checked_per_device(value: object, seated: int) -> int:
+    """``value`` if it is a number of delegations one device may claim (1 to ``seated``); refused (400) otherwise."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= seated:
+        raise Refused(
+            400, f"per_device: {str(value)[:20]!r}; expected a number of delegations from 1 to {seated}"
+        )
+    return value
+
+
+class Devices:
+    """Which device (client address) claimed each delegation, and which devices joined its team.
+
+    Kept in memory only: a restarted server counts each device afresh. A device ``None`` is
+    a caller outside the server: never limited, and counted at every join.
+    """
+
+    def __init__(self) -> None:
+        self.claimant: dict[str, str | None] = {}  # ISO3 → the device that claimed it
+        self.teams: dict[str, set[str | None]] = {}  # ISO3 → the devices counted in its team
+
+    def check_claim(self, device: str | None, per_device: int) -> None:
+        """Refuse (409) a claim by a device that holds ``per_device`` delegations already."""
+        mine = sorted(iso for iso, d in self.claimant.items() if d == device)
+        if device is not None and len(mine) >= per_device:
+            raise Refused(
+                409, f"this device already claimed {', '.join(mine)}; a device may claim {per_device} "
+                f"delegation{'s' if per_device > 1 else ''} (the teacher can allow more); "
+                "to share a delegation, enter its seat code",
+            )  # fmt: skip
+
+    def claimed(self, iso: str, device: str | None) -> None:
+        """``device`` claimed ``iso``: the first member of its team."""
+        self.claimant[iso], self.teams[iso] = device, {device}
+
+    def joins(self, iso: str, device: str | None) -> bool:
+        """Whether ``device`` is new to the team of ``iso`` (and now in it): a replayed join is not."""
+        team = self.teams.setdefault(iso, set())
+        new = device is None or device not in team
+        team.add(device)
+        return new
+
+    def release(self, iso: str) -> None:
+        """``iso`` is free again."""
+        self.claimant.pop(iso, None)
+        self.teams.pop(iso, None)
+
+
 @dataclass(frozen=True)
 class TeacherOptions:
-    """The teacher's checked options: ``flags`` given (reveal, ``auto``, ``debrief``), seconds to extend, time limit."""
+    """The teacher's checked options: ``flags`` given (reveal, ``auto``, ``debrief``), seconds to extend,
+    time limit, delegations one device may claim."""
 
     flags: dict[str, bool]
     extend: float
     time_limit: float
+    per_device: int
 
 
-def checked_options(body: dict, phase: str, time_limit: float) -> TeacherOptions:
+def checked_options(
+    body: dict, phase: str, time_limit: float, per_device: int, seated: int
+) -> TeacherOptions:
     """The options of a teacher's request, all checked before any is applied; refused (400, 409) otherwise.
 
     Args:
         body: the request: any of the :data:`REVEALABLE` names, ``auto``, ``debrief`` (true or false),
-            ``extend`` (seconds to add to this turn) and ``time_limit`` (seconds per turn).
+            ``extend`` (seconds to add to this turn), ``time_limit`` (seconds per turn) and
+            ``per_device`` (delegations one device may claim).
         phase: the class's phase.
         time_limit: the time per turn now (kept when the request sets none).
+        per_device: delegations one device may claim now (kept when the request sets none).
+        seated: the number of seated delegations.
     """
     flags = {name: boolean(body[name], name) for name in (*REVEALABLE, "auto", "debrief") if name in body}
     if "debrief" in flags and phase != "done":
@@ -142,4 +198,5 @@ def checked_options(body: dict, phase: str, time_limit: float) -> TeacherOptions
     limit = body.get("time_limit", time_limit)
     if not seconds(limit, 10):
         raise Refused(400, f"time_limit: {str(limit)[:20]!r}; expected seconds from 10 to 3600")
-    return TeacherOptions(flags, extend, float(limit))
+    devices = checked_per_device(body.get("per_device", per_device), seated)
+    return TeacherOptions(flags, extend, float(limit), devices)

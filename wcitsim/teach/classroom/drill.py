@@ -104,6 +104,8 @@ def drill(
     free = [d["iso3"] for d in listing["delegations"] if not d["claimed"]]
     rng = np.random.default_rng(seed)
     chosen = list(delegations) if delegations else [str(x) for x in rng.choice(free, students, replace=False)]
+    # the simulated students share this machine's address: let one device claim them all
+    teacher.call("/api/teacher/options", {"key": key, "per_device": max(1, len(chosen))})
     clients = [_Client(address) for _ in chosen]
     stop = threading.Event()
     results: list[dict] = []

@@ -32,10 +32,12 @@ from wcitsim.io.scenario import load_scenario
 from wcitsim.teach.classroom import views
 from wcitsim.teach.classroom.checks import (
     REVEALABLE,
+    Devices,
     Refused,
     boolean,
     check_pending,
     checked_options,
+    checked_per_device,
     checked_positions,
     checked_votes,
 )
@@ -74,7 +76,7 @@ class ClassRoom:
         data: Dataset | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_settings(settings, str(folder) if folder else "class settings")
+        check_settings(settings, str(class_file(folder)) if folder else "class settings")
         self.settings = settings
         self.folder = folder
         self.turn = TurnClock(clock)
@@ -91,6 +93,8 @@ class ClassRoom:
         self.conference = Conference(self.world, Streams([self.seed]))
         self.seats: dict[str, str] = {}  # seat code → ISO3
         self.members: Counter[str] = Counter()  # ISO3 → people on its seat (the claimant and teammates)
+        self.devices = Devices()  # who claimed and joined each seat (in memory only)
+        self.per_device = 1  # delegations one device may claim
         self.history: list[Step] = []  # closed steps, replayed on loading
         self.pending: dict[str, dict | bool] = {}  # ISO3 → this phase's submission
         self.acted: dict[str, int] = {}  # ISO3 → steps in which its student acted
@@ -190,12 +194,13 @@ class ClassRoom:
 
         Every option is checked before any is applied: a refused request changes nothing.
         """
-        options = checked_options(body, self.phase, self.settings.time_limit)
+        options = checked_options(body, self.phase, self.settings.time_limit, self.per_device, self.world.n)
         flags = options.flags
         self.settings.time_limit = options.time_limit
         self.reveal.update({name: flags[name] for name in REVEALABLE if name in flags})
         self.auto = flags.get("auto", self.auto)
         self.debrief_open = flags.get("debrief", self.debrief_open)
+        self.per_device = options.per_device
         if options.extend:
             self.turn.extend(options.extend)
         self.save()
@@ -205,6 +210,7 @@ class ClassRoom:
         iso = self._delegation(iso3)
         self.seats = {code: i for code, i in self.seats.items() if i != iso}
         self.members.pop(iso, None)
+        self.devices.release(iso)
         self.pending.pop(iso, None)
         self.save()
 
@@ -221,25 +227,28 @@ class ClassRoom:
             )
         return iso3.upper()
 
-    def claim(self, code: object, iso3: object) -> str:
-        """Claim a delegation; returns its seat code (teammates enter it to share the seat)."""
+    def claim(self, code: object, iso3: object, device: str | None = None) -> str:
+        """Claim a delegation from ``device`` (at most :attr:`per_device` each); returns its seat code."""
         self.check_code(code)
         iso = self._delegation(iso3)
         if self.phase == "done":
             raise Refused(409, "the conference is over; no more seats")
         if iso in self.seats.values():
             raise Refused(409, f"{iso} is already claimed; to share it, ask its team for their seat code")
+        self.devices.check_claim(device, self.per_device)
         seat = new_code(8)
         self.seats[seat] = iso
         self.members[iso] = 1
+        self.devices.claimed(iso, device)
         self.save()
         return seat
 
-    def join(self, seat: object) -> str:
-        """A teammate joins a seat with its code; returns the delegation."""
+    def join(self, seat: object, device: str | None = None) -> str:
+        """A teammate joins a seat with its code from ``device`` (counted once); returns the delegation."""
         iso = self.seat(seat)
-        self.members[iso] += 1
-        self.save()
+        if self.devices.joins(iso, device):
+            self.members[iso] += 1
+            self.save()
         return iso
 
     def seat(self, seat: object) -> str:
@@ -330,6 +339,7 @@ class ClassRoom:
             "auto": self.auto,
             "reveal": self.reveal,
             "debrief_open": self.debrief_open,
+            "per_device": self.per_device,
             "started": self.phase != "lobby",
         }
 
@@ -360,6 +370,7 @@ class ClassRoom:
         self.turn.restore(state)
         self.auto, self.debrief_open = bool(state["auto"]), bool(state["debrief_open"])
         self.reveal = {name: bool(state["reveal"][name]) for name in REVEALABLE}
+        self.per_device = checked_per_device(state.get("per_device", 1), self.world.n)  # older files: 1
 
 
 # --------------------------------------------------------------------------- starting and resuming

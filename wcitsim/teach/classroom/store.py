@@ -7,6 +7,8 @@ and read back whole; whatever is wrong with it is refused in one line.
 
 Seat codes, the join code and the teacher's key come from :mod:`secrets`: they
 are credentials, not model draws, and never touch the model's random streams.
+The server limits how fast they can be guessed (:class:`wcitsim.teach.classroom.server.Attempts`);
+their lengths make guessing one take years at that rate (docs/teaching.md has the arithmetic).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from wcitsim.teach.classroom.checks import Refused, seconds
 
 __all__ = [
     "ALPHABET",
+    "CODE_LENGTH",
     "FORMAT",
     "Settings",
     "check_settings",
@@ -39,6 +42,11 @@ __all__ = [
 FORMAT = "wcitsim-class/1"
 #: Letters and digits that cannot be misread on a projector (no 0/O, 1/I/L).
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+#: Characters of a join code: 31⁶ = 887,503,681 codes. Classes saved before codes had six kept their four.
+CODE_LENGTH = 6
+#: Characters of the teacher's key as :func:`secrets.token_urlsafe` writes it (12 random bytes, 96 bits).
+KEY_LENGTH = 16
+KEY_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 FILE = "class.json"
 
 
@@ -60,7 +68,7 @@ class Settings:
     seed: int
     sessions: int
     time_limit: float
-    code: str = field(default_factory=lambda: new_code(4))
+    code: str = field(default_factory=lambda: new_code(CODE_LENGTH))
     teacher_key: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     data_dir: str | None = None
 
@@ -73,9 +81,16 @@ def check_settings(s: Settings, where: str) -> None:
         raise UsageError(f"{where}: sessions: {s.sessions!r}; expected an integer from 1 to 100")
     if not seconds(s.time_limit, 10):
         raise UsageError(f"{where}: time_limit: {s.time_limit!r}; expected seconds from 10 to 3600")
-    if not (isinstance(s.code, str) and len(s.code) == 4 and set(s.code) <= set(ALPHABET)):
+    if not (isinstance(s.code, str) and len(s.code) in (4, CODE_LENGTH) and set(s.code) <= set(ALPHABET)):
         raise UsageError(
-            f"{where}: code: {s.code!r}; expected four letters or digits of the join-code alphabet"
+            f"{where}: code: {s.code!r}; expected {CODE_LENGTH} letters or digits of the join-code alphabet"
+        )
+    key = s.teacher_key
+    if not (isinstance(key, str) and len(key) >= KEY_LENGTH and set(key) <= KEY_ALPHABET):
+        shown = key[:20] if isinstance(key, str) else key
+        raise UsageError(
+            f"{where}: teacher_key: {shown!r}; expected the key wcitsim wrote ({KEY_LENGTH} or more letters, "
+            "digits, '-' or '_'): restore the file from a copy, or start a new class"
         )
 
 

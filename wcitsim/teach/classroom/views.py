@@ -40,6 +40,7 @@ class Room(Protocol):
     acted: dict[str, int]
     timings: list[float]
     address: str | None
+    per_device: int
 
     def time_left(self) -> float | None: ...
 
@@ -161,6 +162,7 @@ def teacher_view(room: Room) -> dict:
         "code": room.settings.code,
         "address": room.address,
         "auto": room.auto,
+        "per_device": room.per_device,
         "clauses": _clause_rows(room, None),
         "seats": [
             {
