@@ -43,7 +43,7 @@ from wcitsim.registry import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests" / "data" / "toy.toml"
-SPEC = ROOT / "scenarios" / "sweeps" / "grid_conformity_anchor.toml"
+SPEC = ROOT / "scenarios" / "sweeps" / "grid_conformity_lost_vote.toml"
 N_SCENARIOS, N_SPECS, N_RUNS = 300, 200, 40
 #: Cases tried and refused, by family; the last test prints them.
 SEEN: dict[str, list[int]] = {}

@@ -385,3 +385,24 @@ def test_the_run_reports_the_session_where_the_field_turns_binary():
     assert summary["table"]["binary_from_session"] == 3
     assert summary["table"]["binary_share"] == [0.0, 0.0, 0.0, 1.0, 1.0]
     assert summary["interest"]["binary_from_session"] is None
+
+
+def test_a_sweep_measures_the_table_at_the_deadline_only_and_the_same():
+    """``measure="deadline"`` (sweeps) gives the full run's table at the deadline, and NaN elsewhere."""
+    from pathlib import Path
+
+    from wcitsim.core.outcome import FIELD_VIEWS
+    from wcitsim.core.world import build_world, replication_seeds
+    from wcitsim.data import load_dataset
+    from wcitsim.experiments.runner import run_outcome
+    from wcitsim.io.scenario import load_scenario
+
+    toy = Path(__file__).resolve().parents[1] / "tests" / "data" / "toy.toml"
+    world = build_world(load_scenario(toy), load_dataset())
+    seeds = replication_seeds(4, 6)
+    full = run_outcome(world, seeds)
+    deadline = run_outcome(world, seeds, trace=False, measure="deadline")
+    table = FIELD_VIEWS.index("table")
+    assert np.array_equal(full.field[:, -1, table], deadline.field[:, -1, table])
+    assert np.isnan(deadline.field[:, :-1]).all() and np.isnan(deadline.field[:, -1, 1 - table]).all()
+    assert np.array_equal(full.signed, deadline.signed)  # measuring never changes a draw

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wcitsim.core.measures import FIELD_MEASURES
+from wcitsim.core.measures import FIELD_MEASURES, field_shape
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import (
     apply_votes,
@@ -60,7 +60,8 @@ class Conference:
         trace: compute the per-session diagnostics (False: only at the opening and
             the deadline, NaN between; what sweeps need).
         measure: measure the field's shape at all (False: NaN throughout; what a
-            calibration's many runs need, which read only P(sign) and the text).
+            calibration's many runs need, which read only P(sign) and the text);
+            ``"deadline"``: only the table at the deadline (what a sweep records).
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class Conference:
         negotiate: bool = True,
         policy: str | None = None,
         trace: bool = True,
-        measure: bool = True,
+        measure: bool | str = True,
     ) -> None:
         self.world, self.streams = world, streams
         self.policy, self.trace, self.negotiates, self.measure = policy, trace, negotiate, measure
@@ -87,11 +88,11 @@ class Conference:
         self.yield_weight = yielding(self.salience)
         self.drafts: list[np.ndarray] = []  # the chair's draft of each session, R × K
         self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, R × N
+        self.closed = 0  # sessions closed
         self.measures: list[
             np.ndarray
         ] = []  # the field's shape (R × 2 × M) at the opening and after each session
         self.measures.append(self._measure())
-        self.closed = 0  # sessions closed
         self.final_draft = self.contested = self.model_votes = self.cast = None
         self.moved = self.mover = None  # motions from the floor at the deadline, R × K
         r, k = self.replications, world.agenda.k
@@ -167,8 +168,16 @@ class Conference:
             self.measures.append(np.full_like(self.measures[0], np.nan))
 
     def _measure(self) -> np.ndarray:
+        nothing = np.full((self.replications, len(FIELD_VIEWS), len(FIELD_MEASURES)), np.nan)
         if not self.measure:
-            return np.full((self.replications, len(FIELD_VIEWS), len(FIELD_MEASURES)), np.nan)
+            return nothing
+        if self.measure == "deadline":  # the table at the deadline only, what a sweep records
+            if self.closed < self.sessions:
+                return nothing
+            nothing[:, FIELD_VIEWS.index("table")] = field_shape(
+                self.position, self.salience_norm, self.world.membership
+            )
+            return nothing
         previous = self.measures[0] if self.measures else None
         return field_measures(self.world, self.interest, self.position, self.salience_norm, previous)
 
@@ -298,14 +307,20 @@ def run_vectorized(
     negotiate: bool = True,
     policy: str | None = None,
     trace: bool = True,
-    measure: bool = True,
+    measure: bool | str = True,
 ) -> Outcome:
     """Run the replications whose random streams are ``streams`` (arguments as :class:`Conference`)."""
     return Conference(world, streams, negotiate, policy, trace, measure).run().outcome()
 
 
 def run_iterative(
-    world: World, streams: Streams, step, forecast, rounds: int, trace: bool = True, measure: bool = True
+    world: World,
+    streams: Streams,
+    step,
+    forecast,
+    rounds: int,
+    trace: bool = True,
+    measure: bool | str = True,
 ) -> Outcome:
     """Run a protocol that revises positions in rounds and forecasts the text from them.
 

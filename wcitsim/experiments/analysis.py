@@ -32,7 +32,7 @@ def output_titles(facts: Facts) -> dict[str, str]:
         "accuracy": "per-country accuracy, known states",
         "brier": "Brier score, known states",
         "text_matches": "clauses matching the Final Acts",
-        "polarization": "Esteban-Ray polarization at the deadline",
+        "polarization": "Esteban-Ray polarization over the poles at the table, at the deadline",
     }
 
 

@@ -50,7 +50,9 @@ def evaluate(
     )
     world = build_world(scenario, data)
     values, _ = experiment_outcomes(
-        world, run_outcome(world, replication_seeds(seed, replications), trace=False), data
+        world,
+        run_outcome(world, replication_seeds(seed, replications), trace=False, measure="deadline"),
+        data,
     )
     return {name: values[name] for name in OUTCOMES}
 

@@ -31,13 +31,14 @@ def run_outcome(
     engine: str = "vectorized",
     batch: int = BATCH,
     trace: bool = True,
-    measure: bool = True,
+    measure: bool | str = True,
 ) -> Outcome:
     """Run the replications with these seeds on an engine and stack their outcomes.
 
     ``trace`` False skips the per-session diagnostics on the vectorised engine (for
     sweeps: the field is measured at the opening and the deadline only); ``measure``
-    False skips measuring the field at all (for calibration). Neither changes a draw.
+    False skips measuring the field at all (for calibration), ``"deadline"`` measures
+    only the table at the deadline (what a sweep records). None changes a draw.
     """
     protocol = PROTOCOLS[world.scenario.protocol.name]
     if engine == "reference":

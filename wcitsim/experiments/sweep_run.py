@@ -91,7 +91,9 @@ def run_task(task: dict) -> dict[str, pd.DataFrame]:
     outcomes, states = [], []
     for row in task["experiments"]:
         world = build_world(base.replace(**row["parameters"]), data)
-        o = run_outcome(world, replication_seeds(row["seed"], task["replications"]), trace=False)
+        o = run_outcome(
+            world, replication_seeds(row["seed"], task["replications"]), trace=False, measure="deadline"
+        )
         values, p = experiment_outcomes(world, o, data)
         outcomes.append({"experiment": row["experiment"], **values})
         states.append(

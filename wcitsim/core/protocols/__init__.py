@@ -47,7 +47,7 @@ class SingleText:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool | str = True) -> Outcome:
         return run_vectorized(world, streams, negotiate=True, trace=trace, measure=measure)
 
 
@@ -68,7 +68,7 @@ class Compromise:
     reference = True
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool | str = True) -> Outcome:
         return run_vectorized(
             world, streams, negotiate=False, policy="compromise", trace=trace, measure=measure
         )
@@ -99,7 +99,7 @@ class ExpectedUtility:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool | str = True) -> Outcome:
         params = _params(world, eu_model.Parameters)
         c = world.capability / world.capability.sum()
 
@@ -142,7 +142,7 @@ class Exchange:
     reference = False
 
     @staticmethod
-    def run(world: World, streams: Streams, trace: bool = True, measure: bool = True) -> Outcome:
+    def run(world: World, streams: Streams, trace: bool = True, measure: bool | str = True) -> Outcome:
         params = _params(world, exchange_model.Parameters)
         c = world.capability
 
