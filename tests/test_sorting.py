@@ -181,3 +181,13 @@ def test_the_chair_takes_the_temperature_and_declares_the_clause_adopted():
         build_world(
             base.replace(**{"chair.temperature_clause": "nothing", "chair.temperature_session": 3}), DATA
         )
+
+
+def test_the_run_summary_says_which_clause_the_chair_declared_adopted():
+    from wcitsim.experiments.runner import run_scenario
+
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "wcit2012.toml"), 8, 1)
+    clauses = {c["id"]: c for c in result.summary()["text"]["clauses"]}
+    k = result.world.agenda.ids.index("internet")
+    assert clauses["internet"]["declared_share"] == pytest.approx(result.outcome.declared[:, k].mean())
+    assert clauses["internet"]["declared_share"] > 0 and clauses["scope"]["declared_share"] == 0

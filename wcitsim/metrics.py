@@ -161,8 +161,14 @@ def split_summary(
     }
 
 
-def text_summary(text: np.ndarray, contested: np.ndarray, tallies: np.ndarray, agenda) -> dict:
-    """The final text against the Final Acts, clause by clause, over replications (``text`` is R × K)."""
+def text_summary(
+    text: np.ndarray, contested: np.ndarray, tallies: np.ndarray, agenda, declared: np.ndarray | None = None
+) -> dict:
+    """The final text against the Final Acts, clause by clause, over replications (``text`` is R × K).
+
+    ``declared`` (R × K) marks the clauses the chair declared adopted after a show of hands.
+    """
+    declared = np.zeros(text.shape, dtype=bool) if declared is None else declared
     known = np.isfinite(agenda.final_acts)
     matches = (text == agenda.final_acts)[:, known].sum(axis=1)
     clauses = []
@@ -182,6 +188,7 @@ def text_summary(text: np.ndarray, contested: np.ndarray, tallies: np.ndarray, a
                 "match_share": None if np.isnan(fa) else float(np.mean(text[:, k] == fa)),
                 "status_quo_share": float(np.mean(text[:, k] == agenda.status_quo[k])),
                 "contested_share": float(contested[:, k].mean()),
+                "declared_share": float(declared[:, k].mean()),
                 "votes_mean": tallies[voted, k].mean(axis=0).tolist() if voted.any() else None,
             }
         )

@@ -62,6 +62,8 @@ def _format_clause(clause: dict) -> str:
     if clause["votes_mean"]:
         y, n, a = clause["votes_mean"]
         vote = f"; voted in {100 * clause['contested_share']:.0f} % ({y:.0f}–{n:.0f}–{a:.0f})"
+    if clause.get("declared_share"):
+        vote += f"; declared adopted by the chair's show of hands in {100 * clause['declared_share']:.0f} %"
     return f"    {clause['id']:<13} {mark} {clause['modal_label']}{share}; Final Acts: {fa}{vote}"
 
 

@@ -148,7 +148,7 @@ class RunResult:
             "seed": self.seed,
             "split": split_summary(o.signed, w.record, facts.eligible, facts.signed, self.known_total),
             "countries": country_scores(probability, w.record, region),
-            "text": text_summary(o.text, o.contested, o.tallies, w.agenda),
+            "text": text_summary(o.text, o.contested, o.tallies, w.agenda, o.declared),
             "field": field_summary(o),
             "projected_signatories": o.projected.mean(axis=0).tolist(),
             "record_vote": record_vote(w, o, facts),
