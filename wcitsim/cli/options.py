@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import UsageError
+from wcitsim.io.files import machine_memory
 from wcitsim.io.scenario import Run
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "fit_in_memory",
     "folds",
     "json_text",
-    "machine_memory",
     "port",
     "positive_int",
     "replication_bytes",
@@ -212,14 +212,6 @@ def json_text(payload: Any) -> str:
     from wcitsim.io.files import json_text as text
 
     return text(payload)
-
-
-def machine_memory() -> int:
-    """This machine's physical memory in bytes (0 where the system does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def replication_bytes(delegations: int, clauses: int, sessions: int) -> int:

@@ -89,9 +89,8 @@ class Conference:
         self.drafts: list[np.ndarray] = []  # the chair's draft of each session, R × K
         self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, R × N
         self.closed = 0  # sessions closed
-        self.measures: list[
-            np.ndarray
-        ] = []  # the field's shape (R × 2 × M) at the opening and after each session
+        # the field's shape (R × 2 × M) at the opening and after each session
+        self.measures: list[np.ndarray] = []
         self.measures.append(self._measure())
         self.final_draft = self.contested = self.model_votes = self.cast = None
         self.moved = self.mover = None  # motions from the floor at the deadline, R × K

@@ -26,7 +26,7 @@ import pandas as pd
 from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import delegation_votes
-from wcitsim.core.world import World, eligibility
+from wcitsim.core.world import World
 from wcitsim.metrics import known_decisions
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "record_vote_table",
     "trajectory_line",
     "vote_summary",
-    "vote_weights",
 ]
 
 #: A field is binary when it has two poles and the split into two camps captures this share of the
@@ -105,11 +104,6 @@ def trajectory_line(summary: dict, view: str) -> str:
     )
 
 
-def vote_weights(world: World, eligible: int) -> np.ndarray:
-    """Each seated delegation's weight in a vote: 1 if its decision is known, else its chance of being eligible."""
-    return eligibility(world.record, eligible)
-
-
 def _clause(world: World, facts, clause: str):
     record = facts.votes.get(clause)
     if record is None or clause not in world.agenda.ids:
@@ -131,7 +125,7 @@ def record_vote_table(
     k, record = _clause(world, facts, clause)
     if k is None:
         return None
-    weights = vote_weights(world, facts.eligible)
+    weights = world.eligibility
     sq = world.agenda.status_quo[k]
     motion = world.agenda.final_acts[k]
     if not np.isfinite(motion):

@@ -15,7 +15,7 @@ from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.core.world import Streams, World, build_world, replication_seeds
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.errors import UsageError
-from wcitsim.experiments.instruments import field_summary, record_vote, record_vote_table, vote_weights
+from wcitsim.experiments.instruments import field_summary, record_vote, record_vote_table
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, eligible_signatories, known_decisions, split_summary, text_summary
 
@@ -119,7 +119,7 @@ class RunResult:
         for k, clause in enumerate(w.agenda.ids):
             frame[f"position_{clause}"] = o.position[:, :, k].mean(axis=0)
             frame[f"vote_{clause}"] = o.votes[:, :, k].mean(axis=0)
-        frame["vote_weight"] = vote_weights(w, self.data.facts.eligible)
+        frame["vote_weight"] = w.eligibility
         return frame
 
     def record_vote(self) -> pd.DataFrame | None:

@@ -20,7 +20,6 @@ import importlib.util
 import itertools
 import json
 import math
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import suppress
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from wcitsim.errors import ScenarioError
+from wcitsim.io.files import machine_memory
 from wcitsim.io.scenario import Scenario, load_scenario
 from wcitsim.io.schema import FOLDER_NAME, build, fail, read_toml, spec
 
@@ -49,7 +49,6 @@ __all__ = [
     "import_closure",
     "library_versions",
     "load_spec",
-    "machine_memory",
     "max_experiments",
     "salib_problem",
     "sweep_inputs",
@@ -241,14 +240,6 @@ def _scenario_value(scenario: Scenario, path: str):
         else:
             raise KeyError(path)
     return node
-
-
-def machine_memory() -> int:
-    """This machine's physical memory in bytes (0 where the system does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def experiment_bytes(parameters: int) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "CannotWrite",
     "json_default",
     "json_text",
+    "machine_memory",
     "remove_abandoned",
     "staged_folder",
     "write_atomic",
@@ -164,6 +165,14 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with writing_atomically(path) as handle:
         handle.write(text)
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes (0 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 def write_json_atomic(path: Path, payload: dict) -> None:
