@@ -50,6 +50,9 @@ test: lint
 
 bench: $(STAMP)
 	@$(VENV)/bin/python benchmarks/run.py
+	@$(VENV)/bin/python benchmarks/eu_bench.py
+	@$(VENV)/bin/python benchmarks/exchange_bench.py
+	@$(VENV)/bin/python benchmarks/memory_bench.py
 	@$(VENV)/bin/python benchmarks/class_bench.py
 	@$(VENV)/bin/python benchmarks/sweep_bench.py
 

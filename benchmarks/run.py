@@ -1,7 +1,11 @@
-"""``make bench``: replications per second of the baseline on one core, for both engines, and peak memory.
+"""``make bench``: replications per second on one core, numpy kernels against compiled ones, and conferences
+far past 193 delegations.
 
-Run with one BLAS thread so that "one core" means one core. Each figure is the
-best of a few repeats (the least disturbed by other work on the machine).
+Run with one BLAS thread so that "one core" means one core. The machine may be
+shared: each rate is CPU seconds of this process (what one core spends), the best
+of a few repeats, and the two kernels are timed in turn so that their ratio is
+fair. The scale table and the compile times come from fresh child processes
+(their peak resident memory, and a numba cache of their own for the cold start).
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
+from wcitsim.core import kernels
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.experiments.runner import run_outcome
@@ -25,87 +33,173 @@ from wcitsim.io.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
 NO_SORTING = BASELINE.with_name("no_sorting.toml")
+SCALES = (193, 1000, 10_000)
 
 
-def rate(world, engine: str, replications: int, repeats: int, **options) -> float:
-    """Best replications per second over ``repeats`` runs (``options``: ``trace``, ``measure``)."""
-    seeds = replication_seeds(1, replications)
+def seconds(work, repeats: int) -> float:
+    """The least CPU time of ``repeats`` calls of ``work``."""
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
-        run_outcome(world, seeds, engine, **options)
-        best = min(best, time.perf_counter() - start)
-    return replications / best
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def rates(world, replications: int, repeats: int, engine: str = "vectorized", **options) -> dict[str, float]:
+    """Replications per second with each kernel, timed in turn (``options``: ``trace``, ``measure``)."""
+    seeds = replication_seeds(1, replications)
+    best = dict.fromkeys(kernels.KERNELS, float("inf"))
+    for _ in range(repeats):
+        for name in kernels.KERNELS:
+            with kernels.use(name):
+                best[name] = min(best[name], seconds(lambda: run_outcome(world, seeds, engine, **options), 1))
+    return {name: replications / t for name, t in best.items()}
 
 
 def mesa_rate(world, replications: int) -> float:
     """Runs per second of the Mesa face (WcitModel stepping the conference with R = 1)."""
     from wcitsim.model import WcitModel
 
+    def work():
+        for seed in replication_seeds(1, replications):
+            model = WcitModel(world=world, rng=seed)
+            while model.running:
+                model.step()
+
+    return replications / seconds(work, 1)
+
+
+def scale_child(size: int, numpy_kernels: bool) -> None:
+    """In a child process: build a world of ``size`` delegations, run one replication, print the figures."""
+    if numpy_kernels:
+        kernels.set_kernels("numpy")
+    data, scenario = load_dataset(), load_scenario(BASELINE)
+    if size != 193:
+        scenario = scenario.replace(**{"population.size": size})
+    run_outcome(
+        build_world(load_scenario(BASELINE), data), replication_seeds(0, 1), trace=False, measure=False
+    )
+    start = time.process_time()
+    world = build_world(scenario, data)
+    step = world.transition if kernels.dense_influence(world.n) else world.influence  # built when first used
+    assert step is not None
+    build = time.process_time() - start
+    rep = seconds(lambda: run_outcome(world, replication_seeds(3, 1), trace=False, measure=False), 3)
+    print(json.dumps({"build_ms": build * 1e3, "rep_ms": rep * 1e3, "peak_mib": peak_resident_mib()}))
+
+
+def peak_resident_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(*args: str, env: dict | None = None) -> tuple[str, float]:
+    """Run this file with ``args`` in a child process: its last printed line and its wall seconds."""
     start = time.perf_counter()
-    for seed in replication_seeds(1, replications):
-        model = WcitModel(world=world, rng=seed)
-        while model.running:
-            model.step()
-    return replications / (time.perf_counter() - start)
+    done = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return done.stdout.strip().splitlines()[-1], time.perf_counter() - start
 
 
-def peak_mib(world, engine: str, replications: int) -> float:
-    """Peak memory allocated by Python objects during one run (tracemalloc)."""
-    tracemalloc.start()
-    run_outcome(world, replication_seeds(2, replications), engine)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 2**20
+def first_call_child() -> None:
+    """In a child process: the seconds to import, build the baseline and run its first and second replications."""
+    start = time.perf_counter()
+    world = build_world(load_scenario(BASELINE), load_dataset())
+    built = time.perf_counter()
+    run_outcome(world, replication_seeds(0, 2))
+    first = time.perf_counter()
+    run_outcome(world, replication_seeds(1, 2))
+    print(json.dumps({"build": built - start, "first": first - built, "second": time.perf_counter() - first}))
 
 
 def bench_data_loading(repeat: int = 10) -> float:
-    start = time.perf_counter()
-    for _ in range(repeat):
-        load_dataset()
-    return (time.perf_counter() - start) / repeat
+    return seconds(lambda: [load_dataset() for _ in range(repeat)], 1) / repeat
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--vectorized-reps", type=int, default=2000)
+    parser.add_argument("--vectorized-reps", type=int, default=1024)
     parser.add_argument("--reference-reps", type=int, default=3)
+    parser.add_argument(
+        "--no-cold-start", action="store_true", help="skip compiling the kernels from scratch"
+    )
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--numpy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--first-call-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    world = build_world(load_scenario(BASELINE), load_dataset())
-    run_outcome(world, replication_seeds(0, 32))  # warm up
-    vec = rate(world, "vectorized", args.vectorized_reps, 3, trace=False, measure=False)
-    ends = rate(world, "vectorized", args.vectorized_reps // 4, 1, trace=False, measure="deadline")
-    traced = rate(world, "vectorized", 200, 1)
-    # the per-agent reference engine runs the conference without the mechanisms that sort
-    averaging = build_world(load_scenario(NO_SORTING), load_dataset())
-    ref = rate(averaging, "reference", args.reference_reps, 1)
-    vec_averaging = rate(averaging, "vectorized", args.vectorized_reps, 1, trace=False, measure=False)
+    if args.scale_child:
+        return scale_child(args.scale_child, args.numpy)
+    if args.first_call_child:
+        return first_call_child()
+
+    data = load_dataset()
+    world = build_world(load_scenario(BASELINE), data)
+    rates(world, 64, 1, trace=False, measure=False)  # warm up both kernels
+    reps = args.vectorized_reps
+    bare = rates(world, reps, 3, trace=False, measure=False)
+    ends = rates(world, reps // 4, 2, trace=False, measure="deadline")
+    traced = rates(world, 64, 1)
+    averaging = build_world(load_scenario(NO_SORTING), data)
+    ref_seeds = replication_seeds(1, args.reference_reps)
+    ref = args.reference_reps / seconds(lambda: run_outcome(averaging, ref_seeds, "reference"), 1)
+    vec_averaging = rates(averaging, reps, 2, trace=False, measure=False)
+
     print(f"baseline: {world.n} delegations × {world.agenda.k} clauses × {world.sessions} sessions, one core")
     print(
-        f"  vectorized engine: {vec:8.1f} replications/s ({args.vectorized_reps} replications, batches of 32; "
-        "no diagnostics, as in a calibration)"
+        f"  replications per second (CPU time, best of repeats)   {'numpy':>10} {'compiled':>10} {'ratio':>7}"
     )
+    for label, figures in (
+        ("no diagnostics (a calibration's runs)", bare),
+        ("the table measured at the deadline (sweeps)", ends),
+        ("measured after every session (wcitsim run)", traced),
+        ("without the mechanisms that sort (no_sorting)", vec_averaging),
+    ):
+        n, c = figures["numpy"], figures["compiled"]
+        print(f"    {label:<52} {n:10.1f} {c:10.1f} {c / n:6.1f}×")
     print(
-        f"    with the table's field measured at the deadline (sweeps): {ends:8.1f} replications/s; "
-        f"after every session too (wcitsim run): {traced:6.1f} replications/s"
-    )
-    print(
-        f"  without the mechanisms that sort (scenarios/no_sorting.toml): vectorized {vec_averaging:8.1f}, "
-        f"reference {ref:.2f} replications/s ({args.reference_reps} replications, Mesa agents): "
-        f"{vec_averaging / ref:,.0f}×"
+        f"  per-agent reference engine on no_sorting (Mesa agents, {args.reference_reps} replications): "
+        f"{ref:.3f} replications/s; the vectorised engine is {vec_averaging['compiled'] / ref:,.0f}× faster "
+        f"({vec_averaging['numpy'] / ref:,.0f}× with the numpy kernels)"
     )
     print(f"  Mesa face (WcitModel, R = 1, DataCollector on): {mesa_rate(world, 50):8.1f} runs/s (50 runs)")
+    for name, count in (("compromise", 1024), ("expected_utility", 8), ("exchange", 4)):
+        other = build_world(load_scenario(BASELINE).replace(**{"protocol.name": name}), data)
+        rate = count / seconds(lambda: run_outcome(other, replication_seeds(1, count)), 1)  # noqa: B023
+        print(f"  protocol {name + ':':<18} {rate:8.1f} replications/s ({count} replications, traced)")
+
+    print("conferences past 193 delegations ([population] size = N; one replication, no diagnostics):")
     print(
-        f"  peak traced memory: vectorized {peak_mib(world, 'vectorized', 1000):.1f} MiB for 1,000 replications; "
-        f"reference {peak_mib(averaging, 'reference', 1):.1f} MiB for 1 (without sorting)"
+        f"    {'N':>7} {'kernels':>9} {'ms / replication':>17} {'world built, ms':>16} {'peak memory, MiB':>17}"
     )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak resident memory of this process: {rss:.0f} MiB")
-    for name, reps in (("compromise", 2000), ("expected_utility", 8), ("exchange", 4)):
-        other = build_world(load_scenario(BASELINE).replace(**{"protocol.name": name}), load_dataset())
-        print(
-            f"  protocol {name + ':':<18} {rate(other, 'vectorized', reps, 1):8.1f} replications/s ({reps} replications)"
-        )
+    for size in SCALES:
+        for numpy_kernels in (True, False):
+            line, _ = in_child("--scale-child", str(size), *(["--numpy"] if numpy_kernels else []))
+            f = json.loads(line)
+            name = "numpy" if numpy_kernels else "compiled"
+            print(f"    {size:>7} {name:>9} {f['rep_ms']:17.1f} {f['build_ms']:16.1f} {f['peak_mib']:17.0f}")
+
+    print(
+        "first call in a fresh process (import, build the baseline, run 2 replications traced), wall seconds:"
+    )
+    runs = [("numpy kernels", {"WCITSIM_KERNELS": "numpy"}), ("compiled, numba cache warm", {})]
+    with tempfile.TemporaryDirectory() as cache:
+        if not args.no_cold_start:
+            runs.append(("compiled, numba cache cold (compiling)", {"NUMBA_CACHE_DIR": cache}))
+        for label, env in runs:
+            f = json.loads(in_child("--first-call-child", env=env)[0])
+            print(
+                f"    {label:<40} build {f['build']:5.2f}  first run {f['first']:6.2f}  second {f['second']:5.2f}"
+            )
     print(f"data loading: {bench_data_loading() * 1e3:.1f} ms per validated load")
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
 from wcitsim.io.scenario import Clause
 
 __all__ = ["AgendaArrays"]
@@ -46,6 +48,16 @@ class AgendaArrays:
             salience=np.array([c.salience for c in clauses]),
         )
 
+    @functools.cached_property
+    def midpoints(self) -> np.ndarray:
+        """The midpoints between each clause's neighbouring options, K × (O − 1), NaN past its options."""
+        return np.ascontiguousarray(0.5 * (self.options[:, :-1] + self.options[:, 1:]))
+
+    @functools.cached_property
+    def last_option(self) -> np.ndarray:
+        """The index of each clause's last option (K)."""
+        return (np.isfinite(self.options).sum(axis=1) - 1).astype(np.int64)
+
     @property
     def k(self) -> int:
         """Number of clauses."""
@@ -53,6 +65,8 @@ class AgendaArrays:
 
     def snap(self, target: np.ndarray) -> np.ndarray:
         """The option nearest to ``target`` on each clause (last axis = clauses); ties go to the lower option."""
+        if kernels.compiled():
+            return compiled.snap(self, target)
         distance = np.abs(target[..., :, None] - self.options)
         distance = np.where(np.isnan(distance), np.inf, distance)
         index = np.argmin(distance, axis=-1)

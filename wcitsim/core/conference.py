@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
 from wcitsim.core.measures import FIELD_MEASURES, field_shape
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import (
@@ -77,15 +78,24 @@ class Conference:
         self.policy, self.trace, self.negotiates, self.measure = policy, trace, negotiate, measure
         self.sessions = world.sessions if negotiate else 0
         n, k = world.n, world.agenda.k
-        self.position, self.salience = initial_state(world, streams.normal((n, k)), streams.normal((n, k)))
-        self.interest = self.position.copy()
-        self.salience_norm = normalized(self.salience)
+        # the compiled kernels draw both noise blocks in one call per stream (the same numbers) and keep
+        # the stacks in their lanes, the replications last in memory (wcitsim.core.kernels)
+        if kernels.compiled():
+            self.position, self.salience, self.salience_norm, self.yield_weight = compiled.opening(
+                world, streams.normal((2, n, k))
+            )
+        else:
+            self.position, self.salience = initial_state(
+                world, streams.normal((n, k)), streams.normal((n, k))
+            )
+            self.salience_norm = normalized(self.salience)
+            self.yield_weight = yielding(self.salience)
+        self.interest = self.position.copy(order="K")
         fixed_view = world.scenario.signing.persuasion == 0
         a = world.signing.exponent
         self.sq_utility = (
             utility(world.agenda.status_quo, self.interest, self.salience_norm, a) if fixed_view else None
         )
-        self.yield_weight = yielding(self.salience)
         self.drafts: list[np.ndarray] = []  # the chair's draft of each session, R × K
         self.projected: list[np.ndarray] = []  # P(sign) of each delegation under that draft, R × N
         self.closed = 0  # sessions closed
@@ -99,6 +109,7 @@ class Conference:
         self.declared_option = np.zeros((r, k))
         self.hands = np.zeros((r, n, k), dtype=np.int8)  # the show of hands (1 for, −1 against, 0 none)
         self.text = self.tallies = self.gain = self.probability = self.signed = None
+        self._pending = None  # the streams' states, while compiled kernels draw the shocks (in run)
 
     @property
     def replications(self) -> int:
@@ -152,7 +163,7 @@ class Conference:
     def close_session(self, moves: Given | None = None) -> None:
         """The session's moves: the model's for every delegation, then the ``moves`` given for some."""
         w = self.world
-        uniform = self.streams.uniform((w.n, w.agenda.k))
+        uniform = self._pending if self._pending is not None else self.streams.uniform((w.n, w.agenda.k))
         self.position = session_step(
             w, self.position, self.yield_weight, self.drafts[-1], uniform, self.closed, self.salience_norm
         )
@@ -263,9 +274,16 @@ class Conference:
     # ---------------------------------------------------------------- the whole run
     def run(self) -> Conference:
         """Play the rest of the conference with nobody's choices given."""
-        while self.closed < self.sessions:
-            self.open_session()
-            self.close_session()
+        # nothing else draws until the deadline: the compiled kernels may draw the shocks themselves
+        self._pending = self.streams.hold() if kernels.compiled() and self.closed < self.sessions else None
+        try:
+            while self.closed < self.sessions:
+                self.open_session()
+                self.close_session()
+        finally:
+            if self._pending is not None:
+                self.streams.release(self._pending)
+                self._pending = None
         if self.text is None:
             if self.final_draft is None:
                 self.open_deadline()

@@ -11,12 +11,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.rules import probabilities_from_gain
 from wcitsim.core.utility import normalized, utility_gain
 from wcitsim.registry import CHAIR_POLICIES
 
-__all__ = ["CHAIR_POLICIES", "DraftContext", "draft_compromise", "draft_majority", "draft_median"]
+__all__ = [
+    "BLIND_TO_CAPITALS",
+    "CHAIR_POLICIES",
+    "DraftContext",
+    "draft_compromise",
+    "draft_majority",
+    "draft_median",
+]
+
+#: The policies that never read the capitals' view (``DraftContext.view``): it need not be computed for them.
+BLIND_TO_CAPITALS = frozenset({"compromise", "median", "final_acts"})
 
 
 @dataclass(frozen=True)
@@ -57,8 +68,10 @@ def draft_median(position, salience, capability, ctx: DraftContext) -> np.ndarra
     first option o_j whose upper midpoint m_j has at least half the weight at or
     below it (the median p* ≤ m_j exactly then), and the last option otherwise.
     """
-    w = np.broadcast_to(capability[:, None] * salience, position.shape)
     agenda = ctx.agenda
+    if kernels.compiled() and not (ctx.host_position is not None and ctx.host_bias > 0):
+        return compiled.median_draft(position, salience, capability, agenda)
+    w = np.broadcast_to(capability[:, None] * salience, position.shape)
     if ctx.host_position is not None and ctx.host_bias > 0:
         return agenda.snap(_toward_host(_weighted_median(position, w), ctx))
     mids = 0.5 * (agenda.options[:, :-1] + agenda.options[:, 1:])  # K × (O−1), NaN past a clause's options

@@ -26,9 +26,12 @@ from itertools import product
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
+
 __all__ = [
     "ALPHA",
     "FIELD_MEASURES",
+    "GRAM_MAX",
     "KMAX",
     "SPREAD",
     "STRUCTURE",
@@ -59,6 +62,9 @@ SPREAD = 0.01
 ALPHA = 1.6
 #: Lloyd steps per k; the fields here settle in fewer.
 LLOYD_STEPS = 12
+#: Above this many delegations the distances come pair by pair from the differences, not from an
+#: N × N Gram matrix per field (which the numpy kernels form for all fields at once).
+GRAM_MAX = 2048
 #: The measures of :func:`field_shape`, in order.
 FIELD_MEASURES = (
     "clusters",
@@ -156,15 +162,18 @@ def find_poles(x: np.ndarray, kmax: int = KMAX) -> Poles:
     b, n, _ = x.shape
     mean = x.mean(axis=1, keepdims=True)
     centred = x - mean  # distances from the Gram matrix lose less to rounding about the mean
-    distance = np.sqrt(_sq_distances(centred, centred))
-    best = np.zeros(b)
-    labels = np.zeros((b, n), dtype=int)
-    for k in range(2, min(kmax, n - 1) + 1):
-        lab = _kmeans(centred, k)
-        score = silhouette(distance, lab, k)
-        better = score > best + 1e-12
-        best = np.where(better, score, best)
-        labels[better] = lab[better]
+    if kernels.compiled() or n > GRAM_MAX:
+        labels, best = compiled.pole_search(centred, kmax, LLOYD_STEPS, GRAM_MAX)
+    else:
+        distance = np.sqrt(_sq_distances(centred, centred))
+        best = np.zeros(b)
+        labels = np.zeros((b, n), dtype=int)
+        for k in range(2, min(kmax, n - 1) + 1):
+            lab = _kmeans(centred, k)
+            score = silhouette(distance, lab, k)
+            better = score > best + 1e-12
+            best = np.where(better, score, best)
+            labels[better] = lab[better]
     best = np.where(spread(x) < SPREAD, 0.0, best)
     labels[best < STRUCTURE] = 0
     onehot = (labels[..., None] == np.arange(kmax)).astype(float)
@@ -222,6 +231,9 @@ def bipolarity_of(centres: np.ndarray, shares: np.ndarray) -> np.ndarray:
     if g < 2:
         return np.zeros(centres.shape[0])
     splits = _two_camp_splits(g).astype(float)  # (S, G)
+    if kernels.compiled():
+        best = compiled.best_split(centres, shares, splits)
+        return np.divide(best, between, out=np.zeros_like(between), where=between > 1e-12)
     best = np.zeros(centres.shape[0])
     for camp in splits:
         w1 = shares @ camp

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
 from wcitsim.core.utility import normalized, sign_probability, utility_gain
 
 __all__ = [
@@ -46,6 +47,8 @@ def delegation_votes(draft, status_quo, position, exponent: float, band: float) 
     A delegation votes yes (1) when the draft option is nearer its position than the
     1988 option by more than ``band``, no (−1) in the opposite case, and abstains (0) otherwise.
     """
+    if kernels.compiled():
+        return compiled.delegation_votes(draft, status_quo, position, exponent, band)
     d_draft = np.abs(draft[..., None, :] - position) ** exponent
     d_sq = np.abs(status_quo - position) ** exponent
     return (d_draft < d_sq - band).astype(np.int8) - (d_sq < d_draft - band).astype(np.int8)
@@ -57,6 +60,8 @@ def tally(votes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     ``weights`` (N) counts each delegation's vote with its weight (its chance of
     being entitled to vote); None counts every vote 1.
     """
+    if kernels.compiled():
+        return compiled.tally(votes, weights)
     if weights is None:
         yes, no = (votes == 1).sum(axis=-2), (votes == -1).sum(axis=-2)
         return np.stack([yes, no, votes.shape[-2] - yes - no], axis=-1)
@@ -73,6 +78,8 @@ def floor_motions(draft, status_quo, agenda, view, salience, weights, exponent: 
     reaches ``stake``. Returns the draft with the motions in it (..., K), which
     clauses were moved (..., K) and the mover's index (..., K; −1 where none).
     """
+    if kernels.compiled():
+        return compiled.floor_motions(draft, status_quo, agenda, view, salience, weights, exponent, stake)
     preferred = agenda.snap(view)  # (..., N, K)
     s = normalized(salience)
     gain = s * (np.abs(status_quo - view) ** exponent - np.abs(preferred - view) ** exponent)
@@ -86,6 +93,8 @@ def floor_motions(draft, status_quo, agenda, view, salience, weights, exponent: 
 
 def lost_votes(votes, contested, passed) -> np.ndarray:
     """Which delegations lost the vote on each clause (..., N, K): no on a clause adopted, yes on one that fell."""
+    if kernels.compiled():
+        return compiled.lost_votes(votes, contested, passed)
     c, p = contested[..., None, :], passed[..., None, :]
     return c & (((votes == -1) & p) | ((votes == 1) & ~p))
 
@@ -97,6 +106,11 @@ def clause_votes(draft, status_quo, position, exponent: float, band: float) -> n
 
 def contested_clauses(draft, status_quo, position, salience, voting, exponent: float) -> np.ndarray:
     """Which clauses of the draft lack consensus, (..., K): changed from 1988, and too many delegations object."""
+    if kernels.compiled():
+        share = compiled.objecting_share(
+            draft, status_quo, position, salience, exponent, voting.objection_threshold
+        )
+        return (draft != status_quo) & lacks_consensus(share, voting)
     objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
     return (draft != status_quo) & lacks_consensus(objecting.mean(axis=-2), voting)
 
@@ -164,6 +178,9 @@ def signing_probabilities(
     Group conformity is solved by ``rounds`` fixed-point steps from the
     probabilities without conformity; ``fixed`` as in :func:`probabilities_from_gain`.
     """
+    if kernels.compiled():
+        gain = compiled.signing_gain(final, status_quo, position, salience, signing, lost)
+        return gain, probabilities_from_gain(gain, membership, signing, rounds, fixed)
     s = normalized(salience)
     gain = utility_gain(final[..., None, :], status_quo, position, s, signing.exponent)
     if lost is not None and signing.lost_vote:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from wcitsim.core import compiled, kernels
+from wcitsim.core.drafting import BLIND_TO_CAPITALS
 from wcitsim.core.measures import field_shape
 from wcitsim.core.rules import probabilities_from_gain
 from wcitsim.core.utility import utility, utility_gain
@@ -35,7 +37,13 @@ SQRT12 = float(np.sqrt(12.0))
 
 
 def interact(world, position: np.ndarray) -> np.ndarray:
-    """Caucus and influence: p ← p + M p − diag(M 1) p = T p, for every replication in one matrix product."""
+    """Caucus and influence: p ← p + M p − diag(M 1) p = T p, for every replication in one matrix product.
+
+    With the compiled kernels, or above :data:`~wcitsim.core.kernels.DENSE_MAX`
+    delegations, the same step without the matrix (:mod:`wcitsim.core.influence`).
+    """
+    if not kernels.dense_influence(world.n):
+        return world.influence.apply(position)
     return np.matmul(world.transition, position)
 
 
@@ -92,9 +100,16 @@ def session_step(world, position, yield_weight, draft, uniform, t: int, salience
 
     Caucus and influence, then concessions toward the draft on low-salience
     clauses (rising toward the deadline), camps aligning on the draft
-    (``protocol.alignment``, needs ``salience_norm``), stakeholders' lobbying, and shocks.
+    (``protocol.alignment``, needs ``salience_norm``), stakeholders' lobbying, and shocks
+    from ``uniform`` (R × N × K draws in [0, 1); with the compiled kernels, also the
+    streams' :class:`~wcitsim.core.streams.PendingDraws`, which the kernel draws itself).
     """
     proto = world.scenario.protocol
+    if kernels.compiled():
+        rate, scale = pressure(proto, t + 1, world.sessions), proto.session_noise * SQRT12
+        return compiled.session_step(
+            world, position, yield_weight, draft, uniform, rate, scale, salience_norm
+        )
     position = interact(world, position)
     position = concede(position, yield_weight, draft[..., None, :], pressure(proto, t + 1, world.sessions))
     if proto.alignment:
@@ -109,10 +124,11 @@ def session_step(world, position, yield_weight, draft, uniform, t: int, salience
 def chair_draft(world, position, salience, interest, policy: str | None = None) -> np.ndarray:
     """The chair's draft for the current field, (..., K) (``policy`` overrides the scenario's)."""
     host = None if world.host is None else position[..., world.host, :]
-    draft = CHAIR_POLICIES[policy or world.scenario.chair.policy]
+    name = policy or world.scenario.chair.policy
     weight = world.capability if policy else world.chair_weight
-    context = world.draft_context(host, world.signing_view(interest, position))
-    return draft(position, salience, weight, context)
+    deaf = kernels.compiled() and name in BLIND_TO_CAPITALS  # the view would not be read
+    context = world.draft_context(host, None if deaf else world.signing_view(interest, position))
+    return CHAIR_POLICIES[name](position, salience, weight, context)
 
 
 def projected_probabilities(world, draft, interest, position, salience_norm, sq_utility) -> np.ndarray:

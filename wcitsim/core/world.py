@@ -3,7 +3,12 @@
 :func:`build_world` turns a validated :class:`~wcitsim.io.scenario.Scenario` and the
 :class:`~wcitsim.data.Dataset` into arrays shared by both engines: who is seated,
 their groups, seeded positions and saliences, capabilities, the caucus-and-influence
-matrix, stakeholders; and the per-replication random streams (:class:`Streams`).
+step, stakeholders; with a scenario's ``[population]``, the delegations cloned from
+the seated states (:mod:`wcitsim.data.synthetic`). Building it is linear in the
+delegations: the dense N × N matrices (:attr:`World.transition`) are built only when
+the numpy kernels first ask for them, the matrix-free step (:attr:`World.influence`)
+when the compiled kernels do. The per-replication random streams (:class:`Streams`)
+live in :mod:`wcitsim.core.streams`.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import pandas as pd
 
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.drafting import DraftContext
-from wcitsim.core.seeding import SEEDERS
+from wcitsim.core.influence import Influence, influence_of
+from wcitsim.core.seeding import SEEDERS, Seed
+from wcitsim.core.streams import Streams, replication_seeds
 from wcitsim.data import Dataset
+from wcitsim.data.synthetic import clone_labels, synthetic_rows
 from wcitsim.errors import ScenarioError
 from wcitsim.io.scenario import Scenario
 
@@ -74,8 +82,6 @@ class World:
     override_position: np.ndarray  # N × K, NaN where not overridden
     override_salience: np.ndarray  # N × K, NaN where not overridden
     caucuses: tuple[Caucus, ...]
-    allies: np.ndarray  # N × N influence weights (rows sum to 1, zero diagonal)
-    interaction: np.ndarray  # N × N: Σ cohesion·caucus + influence·allies
     stakeholder_position: np.ndarray  # H × K, NaN where a stakeholder does not lobby
     stakeholder_pull: np.ndarray  # H × N: strength × reach
     signing: SigningParams
@@ -94,10 +100,26 @@ class World:
         return self.scenario.run.sessions
 
     @functools.cached_property
+    def allies(self) -> np.ndarray:
+        """N × N influence weights (rows sum to 1, zero diagonal); built when first asked for (O(N²))."""
+        return _allies(self.index, self.capability, self.scenario.protocol.influence_bandwidth)
+
+    @functools.cached_property
+    def interaction(self) -> np.ndarray:
+        """N × N: Σ cohesion·caucus + influence·allies, rows scaled to sum at most 1 (O(N²))."""
+        return _interaction(self.n, self.caucuses, self.allies, self.scenario.protocol.influence)
+
+    @functools.cached_property
     def transition(self) -> np.ndarray:
-        """T = I + M − diag(M 1): one session of caucus and influence is p ← T p."""
+        """T = I + M − diag(M 1): one session of caucus and influence is p ← T p (dense, O(N²))."""
         m = self.interaction
         return np.eye(self.n) + m - np.diag(m.sum(axis=1))
+
+    @functools.cached_property
+    def influence(self) -> Influence:
+        """The same step without an N × N matrix (:mod:`wcitsim.core.influence`), O(N) per clause."""
+        p = self.scenario.protocol
+        return influence_of(self.index, self.capability, p.influence_bandwidth, p.influence, self.caucuses)
 
     @property
     def chair_weight(self) -> np.ndarray:
@@ -254,50 +276,60 @@ def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
 
 
 def build_world(scenario: Scenario, data: Dataset) -> World:
-    """Seat the delegations and seed them from the data, as the scenario says."""
+    """Seat the delegations and seed them from the data, as the scenario says (a ``[population]`` cloned)."""
     _check_columns(scenario, data.states)
-    states = _seated(scenario, data.states)
+    seated = _seated(scenario, data.states)
     agenda = AgendaArrays.from_clauses(scenario.agenda.active)
     base = Path(scenario.source).parent if scenario.source != "<dict>" else None
-    seed = SEEDERS[scenario.seeder.name](states, agenda, scenario, base)
-    iso3 = tuple(states.index)
-    names = sorted(set(seed.group))
-    membership = np.array([(seed.group == g) / (seed.group == g).sum() for g in names])
-    caucuses = _caucuses(scenario, states, seed.group, seed.capability)
-    allies = _allies(seed.index, seed.capability, scenario.protocol.influence_bandwidth)
-    shift = np.zeros(len(iso3))
+    seed = SEEDERS[scenario.seeder.name](seated, agenda, scenario, base)
+    origin = tuple(seated.index)
+    shift = np.zeros(len(origin))
     for iso, value in scenario.signing.reservation_shift.items():
-        if iso not in iso3:
+        if iso not in origin:
             raise ScenarioError(
                 f"{scenario.source}: signing.reservation_shift.{iso}: not a seated state; expected a seated ISO3 code"
             )
-        shift[iso3.index(iso)] = value
-    st_pos, st_pull = _stakeholders(scenario, states, agenda, len(iso3))
+        shift[origin.index(iso)] = value
+    st_pos, st_pull = _stakeholders(scenario, seated, agenda, len(origin))
+    weight = eligibility(data.record["decision"].reindex(list(origin)), data.facts.eligible)
+    overrides = [_overrides(scenario, origin, agenda, f) for f in ("position", "salience")]
+    iso3, names = origin, tuple(seated["name"])
+    region, blocs = seated["itu_region"].to_numpy(dtype=object), seated
+    if scenario.population.size is not None:  # clones carry their state's seed, shift, weight, overrides
+        rng = np.random.default_rng(scenario.population.seed)
+        rows = synthetic_rows(len(seated), scenario.population.size, rng)
+        iso3, names = clone_labels(iso3, rows), clone_labels(names, rows, "{label} ({copy})")
+        region, blocs = region[rows], seated[[b for b in scenario.groups.blocs if b in seated]].iloc[rows]
+        seed = Seed(
+            **{f: getattr(seed, f)[rows] for f in ("position", "salience", "capability", "group", "index")}
+        )
+        shift, weight, st_pull = shift[rows], weight[rows], st_pull[:, rows]
+        overrides = [o[rows] for o in overrides]
+    group_names = sorted(set(seed.group))
+    membership = np.array([(seed.group == g) / (seed.group == g).sum() for g in group_names])
     s = scenario.signing
     return World(
         scenario=scenario,
         iso3=iso3,
-        names=tuple(states["name"]),
-        region=states["itu_region"].to_numpy(dtype=object),
+        names=names,
+        region=region,
         group=seed.group,
-        group_names=tuple(names),
+        group_names=tuple(group_names),
         membership=membership,
         agenda=agenda,
         position=seed.position,
         salience=seed.salience,
         capability=seed.capability,
         index=seed.index,
-        override_position=_overrides(scenario, iso3, agenda, "position"),
-        override_salience=_overrides(scenario, iso3, agenda, "salience"),
-        caucuses=caucuses,
-        allies=allies,
-        interaction=_interaction(len(iso3), caucuses, allies, scenario.protocol.influence),
+        override_position=overrides[0],
+        override_salience=overrides[1],
+        caucuses=_caucuses(scenario, blocs, seed.group, seed.capability),
         stakeholder_position=st_pos,
         stakeholder_pull=st_pull,
         signing=SigningParams(s.conformity, s.intercept, s.temperature, s.exponent, shift, s.lost_vote),
         host=iso3.index(scenario.chair.host) if scenario.chair.host in iso3 else None,
-        record=data.record["decision"].reindex(list(iso3)),
-        eligibility=eligibility(data.record["decision"].reindex(list(iso3)), data.facts.eligible),
+        record=data.record["decision"].reindex(list(iso3)),  # a clone has no record
+        eligibility=weight,
     )
 
 
@@ -311,51 +343,6 @@ def eligibility(record: pd.Series, eligible: int) -> np.ndarray:
     unknown = int((~known).sum())
     share = (eligible - int(known.sum())) / unknown if unknown else 0.0
     return np.where(known, 1.0, min(max(share, 0.0), 1.0))
-
-
-class Streams:
-    """The random streams of a stack of replications: one numpy Generator per replication.
-
-    Every draw of a replication comes from its own generator, in the order the
-    model makes them (position noise, salience noise, one shock per session, the
-    signing draw), so a replication's result does not depend on which other
-    replications share its batch, nor on the engine: the reference engine draws
-    the same numbers from ``model.rng`` in the same order.
-    """
-
-    def __init__(self, seeds: list[int]) -> None:
-        self.seeds = list(seeds)
-        self.generators = [np.random.Generator(np.random.PCG64(seed)) for seed in self.seeds]
-
-    @classmethod
-    def of(cls, generators: list[np.random.Generator]) -> Streams:
-        """Streams that draw from these generators (e.g. a Mesa model's ``rng``; its seeds are unknown: None)."""
-        streams = cls([])
-        streams.seeds, streams.generators = [None] * len(generators), list(generators)
-        return streams
-
-    def __len__(self) -> int:
-        return len(self.generators)
-
-    def normal(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Standard normal draws, one block of ``shape`` per replication."""
-        out = np.empty((len(self.generators), *shape))
-        for row, generator in zip(out, self.generators, strict=True):
-            generator.standard_normal(out=row)
-        return out
-
-    def uniform(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Uniform [0, 1) draws, one block of ``shape`` per replication."""
-        out = np.empty((len(self.generators), *shape))
-        for row, generator in zip(out, self.generators, strict=True):
-            generator.random(out=row)
-        return out
-
-
-def replication_seeds(root: int, replications: int) -> list[int]:
-    """Integer seeds of the replications: children of ``SeedSequence(root)``."""
-    children = np.random.SeedSequence(root).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
 def initial_state(

@@ -28,6 +28,9 @@ PRELOAD = (
     "wcitsim.experiments.runner",
     "wcitsim.metrics",
     "wcitsim.core.protocols",
+    "wcitsim.core.kernels_session",  # the compiled kernels (numba), loaded once for every worker
+    "wcitsim.core.kernels_rules",
+    "wcitsim.core.kernels_measures",
 )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import ScenarioError
-from wcitsim.io.schema import FOLDER_NAME, IDENTIFIER, build, fail, read_extending, spec
+from wcitsim.io.schema import FOLDER_NAME, IDENTIFIER, Population, build, fail, read_extending, spec
 from wcitsim.registry import CHAIR_POLICIES, PROTOCOLS, SEEDERS
 
 __all__ = [
@@ -238,6 +238,7 @@ class Scenario:
     signing: Signing = field(default_factory=Signing)
     overrides: dict[str, Override] = field(default_factory=dict)
     stakeholders: tuple[Stakeholder, ...] = field(default_factory=tuple)
+    population: Population = field(default_factory=Population)
     source: str = field(default="<dict>", compare=False)
     digest: str = field(default="", compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
@@ -265,6 +266,7 @@ _TOP = {
     "protocol": Protocol,
     "voting": Voting,
     "signing": Signing,
+    "population": Population,
 }
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXTENDS",
     "Pattern",
+    "Population",
     "build",
     "fail",
     "read_extending",
@@ -352,3 +353,16 @@ def build(cls: type, data: Any, source: str, path: str = "") -> Any:
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             fail(source, sub, f"missing; expected {_describe(hints[name])}")
     return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Population:
+    """``[population]``: a synthetic conference cloned from the seated states (docs/model.md, "Synthetic populations")."""
+
+    size: int | None = spec(
+        None,
+        lo=1,
+        hi=100_000,
+        doc="delegations at the table, cloned from the seated states (absent: the seated states themselves)",
+    )
+    seed: int = spec(0, lo=0, hi=2**63 - 1, doc="seed of the draw of the states the delegations clone")

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
-import numpy as np
-
 from wcitsim.core.conference import Outcome, run_iterative, run_vectorized
 from wcitsim.core.protocols import exchange as exchange_model
 from wcitsim.core.protocols import expected_utility as eu_model
@@ -87,8 +85,9 @@ class ExpectedUtility:
     Clause by clause, delegations challenge, compromise or capitulate in rounds
     (:mod:`wcitsim.core.protocols.expected_utility`); the forecast, and the text, is the
     capability × salience weighted median of the positions, snapped to an option.
-    Parameters (``protocol.params``): ``q``, ``t``, ``risk`` (once, every_round,
-    neutral), ``compromise_rule`` (ratio, half), ``max_rounds``, ``tolerance``.
+    Parameters (``protocol.params``): ``q``, ``t``, the choices where the open
+    replications differ (``expected_utility.Parameters``, ``PRESETS``; docs/protocols.md),
+    ``max_rounds``, ``tolerance``.
     """
 
     name = "expected_utility"
@@ -108,19 +107,7 @@ class ExpectedUtility:
             median = eu_model.weighted_median(position.swapaxes(-1, -2), w.swapaxes(-1, -2))
             return world.agenda.snap(median)
 
-        def step(position, salience, risk):
-            x = position.swapaxes(-1, -2)  # R × K × N
-            s = (salience / salience.max(axis=(-2, -1), keepdims=True)).swapaxes(-1, -2)
-            cc = np.broadcast_to(c, x.shape)
-            if risk is None:
-                risk = np.ones_like(x)
-                if params["risk"] != "neutral":
-                    risk = eu_model.risk_exponents(eu_model.expected_utilities(x, cc, s, risk, params))
-            new, eu = eu_model.challenge_round(x, cc, s, risk, params)
-            if params["risk"] == "every_round":
-                risk = eu_model.risk_exponents(eu)
-            return np.clip(new, 0.0, 1.0).swapaxes(-1, -2).copy(), risk
-
+        step = eu_model.protocol_step(c, params)
         return run_iterative(world, streams, step, forecast, int(params["max_rounds"]), trace, measure)
 
 
@@ -128,10 +115,12 @@ class ExpectedUtility:
 class Exchange:
     """Stokman's exchange model, equal-gain variant (Stokman & Van Oosten 1994; Dijkstra et al. 2008).
 
-    Pairs of delegations trade positions on clauses they weigh unequally
-    (:mod:`wcitsim.core.protocols.exchange`); the text is the capability × salience
-    weighted mean of the positions after the exchanges, snapped to an option.
-    Parameters (``protocol.params``): ``max_rounds``, ``min_gain``.
+    Pairs of delegations trade positions on clauses they weigh unequally, by the
+    rules of decide-exchange-model (:mod:`wcitsim.core.protocols.exchange`); the text
+    is the capability × salience weighted mean of the positions after the rounds,
+    snapped to an option. Parameters (``protocol.params``): ``max_rounds``,
+    ``min_gain``, ``round_rule`` (sequential, matching), ``carry`` (partial, voting),
+    ``salience_weight``, ``fixed_weight``, ``tolerance``, ``kernel`` (auto, compiled, numpy, decimal).
     """
 
     name = "exchange"
@@ -143,17 +132,4 @@ class Exchange:
 
     @staticmethod
     def run(world: World, streams: Streams, trace: bool = True, measure: bool | str = True) -> Outcome:
-        params = _params(world, exchange_model.Parameters)
-        c = world.capability
-
-        def forecast(position, salience):
-            w = c[:, None] * salience
-            return world.agenda.snap((w * position).sum(axis=-2) / w.sum(axis=-2))
-
-        def step(position, salience, state):
-            new = np.empty_like(position)
-            for r in range(position.shape[0]):
-                new[r], _ = exchange_model.exchange_round(position[r], c, salience[r], params["min_gain"])
-            return new, state
-
-        return run_iterative(world, streams, step, forecast, int(params["max_rounds"]), trace, measure)
+        return exchange_model.simulate(world, streams, trace, measure)
