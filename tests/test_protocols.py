@@ -6,14 +6,16 @@ example of Bueno de Mesquita & Stokman 1994); Stokman & Van Oosten (1994) and
 Dijkstra, Van Assen & Stokman (2008), with the Copenhagen input of the
 decide-exchange-model package. See tests/data/README.md.
 
-What could not be compared: the published forecast paths (the reconstruction's
-round-by-round forecast for the emission example, and the exchange model's
-published outcomes for Copenhagen) are not in the project's reference, which
-holds the inputs only. These tests therefore check by hand every quantity that
-the published formulas fix on these inputs (success probabilities, utilities,
-expected utilities, risk, outcomes, exchange rates and gains), and pin the
-forecasts that follow from them; a later comparison with the published tables
-replaces the pins.
+These tests check by hand the quantities the published formulas fix on these
+inputs (success probabilities, utilities, expected utilities, risk, outcomes,
+exchange rates and gains). The models' outputs are compared with the reference
+implementations' own outputs elsewhere: the expected-utility model, round by
+round, with the three open replications of Scholz et al.'s reconstruction
+(tests/test_eu_oracle.py); the exchange model, digit for digit, with
+decide-exchange-model on the Copenhagen input (tests/test_exchange_oracle.py).
+The published tables themselves (the reconstruction's forecast path, the
+exchange model's published Copenhagen outcomes) are not in the project's
+reference, which holds the inputs and the implementations' outputs.
 """
 
 from __future__ import annotations
@@ -58,66 +60,79 @@ def test_success_probability_by_hand(emissions):
     x, c, s = _arrays(emissions)
     names = list(emissions.index)
     fr, de = names.index("France"), names.index("Germany")
-    p = eu.success_probability(x, c * s)[0]
-    # d_k = |x_k - 4| - |x_k - 10|: -6 for the four actors at 4 (weight .248), 0 at 7, +6 at 10 (weight .336)
-    assert p[fr, de] == pytest.approx(0.336 / (0.336 + 0.248))
-    assert p[de, fr] == pytest.approx(0.248 / (0.336 + 0.248))
+    p = eu.success_probability(x, c * s, span=6.0)[0]  # r = 1, Δ = 10 − 4
+    # votes for France over Germany: the three at 10 each give c·s·(|10 − 4| − 0)/6, weight .336; those at 7 none.
+    # Scholz's denominator, every vote over every pair of actors: a voter at 4 sees distances 0 (4 actors),
+    # .5 (3) and 1 (3), Σ_ab |a_b − a_a| = 2(12·.5 + 12·1 + 9·.5) = 45; at 10 the same; at 7, .5 (7) and 0 (3): 21.
+    total = 0.248 * 45 + 0.093 * 21 + 0.336 * 45
+    assert p[fr, de] == pytest.approx(0.336 / total) and p[de, fr] == pytest.approx(0.248 / total)
     assert p[fr, names.index("Italy")] == 0.0  # same position: no contest
+    # Bueno de Mesquita's per-pair denominator (win_denominator = "pair"): the votes cast in the pair
+    pair = eu.success_probability(x, c * s, params={"win_denominator": "pair"}, span=6.0)[0]
+    assert pair[fr, de] == pytest.approx(0.336 / (0.336 + 0.248))
+    assert pair[fr, de] + pair[de, fr] == pytest.approx(1.0)
 
 
 def test_expected_utility_by_hand(emissions):
     x, c, s = _arrays(emissions)
     names = list(emissions.index)
     fr, de = names.index("France"), names.index("Germany")
-    e = eu.expected_utilities(x, c, s, np.ones_like(x), eu.DEFAULTS, span=10.0)[0]
-    # r = 1, Δ = 10: |x_FR - x_DE|/Δ = .6 -> U_s = 2 - 4(.5 - .3) = 1.2, U_f = 2 - 4(.5 + .3) = -1.2, U_sq = 0;
-    # Q = 1: EU = s(P U_s + (1 - P) U_f) + (1 - s) U_s - U_sq, s_FR = .6
-    p = 0.336 / 0.584
-    assert e[fr, de] == pytest.approx(0.6 * (p * 1.2 - (1 - p) * 1.2) + 0.4 * 1.2)
-    # Germany challenging France: s_DE = .8, P = .248/.584
-    q = 0.248 / 0.584
-    assert e[de, fr] == pytest.approx(0.8 * (q * 1.2 - (1 - q) * 1.2) + 0.2 * 1.2)
-    # with Q = 0.5, T = 1: subtract .5 U_sq + .5 U_b, U_b = 2 - 4(.5 - .25(|10 - 7| + 6)/10) = 0.9
-    half = eu.expected_utilities(x, c, s, np.ones_like(x), {**eu.DEFAULTS, "q": 0.5}, span=10.0)[0]
-    assert half[fr, de] == pytest.approx(e[fr, de] - 0.5 * 0.9)
+    e = eu.expected_utilities(x, c, s, np.ones_like(x), eu.DEFAULTS, span=6.0)[0]
+    # r = 1, Δ = 6: |x_FR − x_DE|/Δ = 1 -> U_s = 2 − 4(.5 − .5) = 2, U_f = 2 − 4(.5 + .5) = −2, U_sq = 0;
+    # Q = 1: EU_ij = s_j(P U_s + (1 − P) U_f) + (1 − s_j) U_s − U_sq, s_j the target's salience (s_DE = .8)
+    p = 0.336 / 28.233  # the probability of the test above
+    assert e[fr, de] == pytest.approx(0.8 * (2 * p - 2 * (1 - p)) + 0.2 * 2)
+    q = 0.248 / 28.233  # Germany challenging France (s_FR = .6)
+    assert e[de, fr] == pytest.approx(0.6 * (2 * q - 2 * (1 - q)) + 0.4 * 2)
+    # with Q = .5, T = 1: subtract .5 U_sq + .5 U_b, μ = 7, U_b = 2 − 4(.5 − .25(|10 − 7| + 6)/6) = 1.5
+    half = eu.expected_utilities(x, c, s, np.ones_like(x), {**eu.DEFAULTS, "q": 0.5}, span=6.0)[0]
+    assert half[fr, de] == pytest.approx(e[fr, de] - 0.5 * 1.5)
 
 
 def test_risk_exponents_follow_the_security_levels(emissions):
     x, c, s = _arrays(emissions)
-    e = eu.expected_utilities(x, c, s, np.ones_like(x), eu.DEFAULTS, span=10.0)
+    e = eu.expected_utilities(x, c, s, np.ones_like(x), eu.DEFAULTS, span=6.0)
     r = eu.risk_exponents(e)[0]
     security = e[0].sum(axis=0)
     big_r = (2 * security - security.max() - security.min()) / (security.max() - security.min())
     assert r == pytest.approx((1 - big_r / 3) / (1 + big_r / 3))
     assert r.min() == pytest.approx(0.5) and r.max() == pytest.approx(2.0)  # R = ±1 at the extremes
+    # a round measures its exponents from the risk-neutral EUs, all at once (risk_update = "together")
+    assert eu.measure_risk(x, c, s, eu.DEFAULTS, span=6.0)[0] == pytest.approx(r, abs=1e-15)
 
 
-def test_emissions_forecast_under_each_documented_choice(emissions):
-    """The forecast (weighted median of the final positions) under each named choice, pinned."""
+def test_emissions_forecast_is_the_reconstructions(emissions):
+    """The default forecast, the weighted median after 10 rounds, is Scholz et al.'s (jmckib's round 10)."""
     x, c, s = _arrays(emissions)
-    w = c * s
-    forecasts = {}
-    for risk in ("once", "neutral"):
-        for q in (1.0, 0.5):
-            final, _ = eu.run(x, c, s, {"risk": risk, "q": q, "max_rounds": 50}, span=10.0)
-            forecasts[(risk, q)] = float(eu.weighted_median(final, w)[0])
-    # The default reconstruction (risk once, Q = T = 1) settles on the initial median voter, 7.
-    assert forecasts[("once", 1.0)] == pytest.approx(7.0)
-    assert forecasts[("neutral", 0.5)] == pytest.approx(7.0)
-    assert forecasts[("neutral", 1.0)] == pytest.approx(4.0)
-    assert forecasts[("once", 0.5)] == pytest.approx(5.7924, abs=1e-3)
+    final, rounds = eu.run(x, c, s, {"max_rounds": 10})
+    oracle = pd.read_csv(DATA / "oracles" / "bdm_eu_emissions_jmckib.csv")
+    median = oracle[(oracle["round"] == 10) & (oracle["actor"] == "forecast_median")]["position"].item()
+    # it never settles: each round some actors trade places (Luxembourg and Ireland in round 1)
+    assert rounds == 10
+    assert float(eu.weighted_median(final, c * s)[0]) == median == 7.0
 
 
-def test_success_probability_equals_the_definition_on_random_fields():
+PROBABILITY_SETTINGS = [{}, {"win_votes": "linear"}, {"win_count": "net"}, {"win_denominator": "pair"}]
+
+
+@pytest.mark.parametrize("settings", [*PROBABILITY_SETTINGS, eu.PRESETS["dmasad_master"]])
+def test_success_probability_equals_the_definition_on_random_fields(settings):
     rng = np.random.default_rng(1)
     x, w = rng.random((4, 9)).round(1), rng.random((4, 9))  # rounded: ties included
-    p = eu.success_probability(x, w)
+    r = 0.5 + 1.5 * rng.random((4, 9))
+    p = eu.success_probability(x, w, r, settings, span=0.9)
+    linear, net = settings.get("win_votes") == "linear", "win_count" in settings
+    pair = "win_denominator" in settings
     for row in range(4):
+        exponent = np.ones(9) if linear else r[row]
+        a = (np.abs(x[row][:, None] - x[row][None, :]) / 0.9) ** exponent[:, None]  # a[k, j]
+        every = sum(w[row, k] * abs(a[k, b] - a[k, c]) for k in range(9) for b in range(9) for c in range(9))
         for i in range(9):
             for j in range(9):
-                d = np.abs(x[row] - x[row, j]) - np.abs(x[row] - x[row, i])
-                den = (w[row] * np.abs(d)).sum()
-                expected = (w[row] * np.maximum(d, 0)).sum() / den if den > 0 else 0.0
+                v = w[row] * (a[:, j] - a[:, i])  # each voter's vote for i over j
+                num = max(v.sum(), 0.0) if net else np.maximum(v, 0).sum()
+                den = np.abs(v).sum() if pair else every
+                expected = num / den if den > 0 and x[row, i] != x[row, j] else 0.0
                 assert p[row, i, j] == pytest.approx(expected, abs=1e-12)
 
 
@@ -146,8 +161,9 @@ def test_initial_outcomes_by_hand(copenhagen):
 
 def test_the_best_first_exchange_by_hand(copenhagen):
     """USA (demands Commitments) and China-India (demands Extra): rate, moves and equal gains by hand."""
-    actors, issues, x, s, power, _ = copenhagen
-    cand = ex.candidates(x, power, s)
+    actors, issues, x, s, power, bounds = copenhagen
+    o, total, _ = ex.prepare(x, power, s)
+    cand = ex.candidates(x, power, s, o, total)
     best = int(np.argmax(cand["gain"]))
     i, j, p, q = (int(cand[key][best]) for key in ("i", "j", "p", "q"))
     assert {actors[i], actors[j]} == {"USA", "China India"}
@@ -163,11 +179,20 @@ def test_the_best_first_exchange_by_hand(copenhagen):
     gain_j = s[j, q] * a - s[j, p] * b
     assert gain_i == pytest.approx(gain_j)  # equal gain
     assert cand["gain"][best] == pytest.approx(gain_i) == pytest.approx(3.2788, abs=1e-4)
+    # both round rules make it first
+    for rule in ("matching", "sequential"):
+        _, done = ex.play_round(x, power, s, {"round_rule": rule}, bounds)
+        first = int(np.argmax(done["gain"])) if rule == "matching" else 0
+        assert (done["i"][first], done["j"][first], done["p"][first], done["q"][first]) == (i, j, p, q)
+        assert done["gain"][first] == pytest.approx(gain_i)
 
 
-def test_every_realised_exchange_is_equal_gain_and_disjoint(copenhagen):
+MATCHING = {"round_rule": "matching", "carry": "voting"}  # wcitsim 0.1.0's exchange round
+
+
+def test_every_exchange_of_the_matching_rule_is_equal_gain_and_disjoint(copenhagen):
     _actors, issues, x, s, power, _ = copenhagen
-    new, done = ex.exchange_round(x, power, s)
+    new, done = ex.exchange_round(x, power, s, params=MATCHING)
     k = len(issues)
     slots = np.concatenate(
         [
@@ -188,11 +213,36 @@ def test_every_realised_exchange_is_equal_gain_and_disjoint(copenhagen):
     assert ex.outcomes(new, power, s) - ex.outcomes(x, power, s) == pytest.approx(shift)
 
 
-def test_copenhagen_outcomes_pinned(copenhagen):
+def test_every_exchange_of_the_sequential_rule_is_equal_gain_and_moves_the_outcomes_by_its_shifts(copenhagen):
+    """The reference's rule: actors trade several times a round; each exchange still gains both sides equally."""
+    _actors, issues, x, s, power, bounds = copenhagen
+    voting, done = ex.play_round(x, power, s, ex.REFERENCE, bounds)
+    i, j, p, q, a, b = (done[key] for key in ("i", "j", "p", "q", "a", "b"))
+    assert len(done["gain"]) == 48 and len(set(zip(i.tolist(), q.tolist(), strict=True))) < 48
+    assert s[i, p] * b - s[i, q] * a == pytest.approx(done["gain"])
+    assert s[j, q] * a - s[j, p] * b == pytest.approx(done["gain"])
+    total = (power[:, None] * s).sum(axis=0)
+    assert power[i] * s[i, q] * np.abs(done["yi"] - done["xi"]) / total[q] == pytest.approx(a)
+    assert power[j] * s[j, p] * np.abs(done["yj"] - done["xj"]) / total[p] == pytest.approx(b)
+    shift = np.zeros(len(issues))
+    np.add.at(shift, q, np.sign(done["yi"] - done["xi"]) * a)
+    np.add.at(shift, p, np.sign(done["yj"] - done["xj"]) * b)
+    assert ex.outcomes(voting, power, s) - ex.outcomes(x, power, s) == pytest.approx(shift)
+
+
+def test_copenhagen_outcomes_of_the_matching_rule_pinned(copenhagen):
     _actors, _issues, x, s, power, _ = copenhagen
-    final, history = ex.run(x, power, s, {"max_rounds": 10})
+    final, history = ex.run(x, power, s, {"max_rounds": 10, **MATCHING})
     assert len(history) == 10 and len(history[0]["gain"]) == 14
     assert ex.outcomes(final, power, s).round(2).tolist() == [54.24, 70.05, 48.94, 51.66, 18.23, 73.79, 90.74]
+
+
+def test_copenhagen_outcomes_of_the_reference_settings(copenhagen):
+    """The package's weighted means after 10 rounds (tests/data/oracles/copenhagen_equal_gain_final.csv, MDS)."""
+    _actors, _issues, x, s, power, bounds = copenhagen
+    final, history = ex.run(x, power, s, {**ex.REFERENCE, "kernel": "decimal"}, bounds)
+    assert [len(h["gain"]) for h in history] == [48, 46, 42, 44, 47, 42, 45, 46, 45, 45]
+    assert ex.outcomes(final, power, s).round(2).tolist() == [58.38, 72.63, 31.92, 46.35, 20.52, 74.91, 93.73]
 
 
 @pytest.mark.parametrize("protocol", ["expected_utility", "exchange"])

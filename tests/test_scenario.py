@@ -172,7 +172,9 @@ def test_cli_error_has_no_traceback_and_writes_nothing(tmp_path):
         ('name = "expected_utility"\n[protocol.params]\nmax_rounds = 2.5\n',
          "protocol.params.max_rounds: 2.5; expected an integer in [1, 1000]"),
         ('name = "expected_utility"\n[protocol.params]\nmin_gain = 0.1\n',
-         "protocol.params.min_gain: unknown key; expected one of compromise_rule, max_rounds, q, risk, t, tolerance"),
+         "protocol.params.min_gain: unknown key; expected one of capitulation, compromise_key, compromise_rule, "
+         "max_rounds, mu, offers, q, risk, risk_update, span, status_quo, t, tolerance, win_count, win_denominator, "
+         "win_votes"),
         ('name = "exchange"\n[protocol.params]\nmin_gain = -1\n',
          "protocol.params.min_gain: -1 is out of range; expected in [0, 100]"),
         ('name = "single_text"\n[protocol.params]\nmax_rounds = 4\n',
@@ -200,8 +202,11 @@ def test_a_protocol_gets_its_parameters_typed_and_completed():
     params = _params(build_world(s, load_dataset()), PROTOCOLS["expected_utility"].parameters)
     assert params == {**eu.DEFAULTS, "max_rounds": 4, "q": 1.0}
     assert type(params["max_rounds"]) is int and type(params["q"]) is float
-    assert eu.DEFAULTS == {"q": 1.0, "t": 1.0, "risk": "once", "compromise_rule": "ratio", "max_rounds": 10,
-                           "tolerance": 1e-3}  # fmt: skip
+    assert eu.DEFAULTS == {"q": 1.0, "t": 1.0, "status_quo": "full", "mu": "median", "win_votes": "risk",
+                           "win_count": "positive", "win_denominator": "all_pairs", "risk": "every_round",
+                           "risk_update": "together", "offers": "receiver", "compromise_key": "abs",
+                           "capitulation": True, "compromise_rule": "ratio", "span": "initial_range",
+                           "max_rounds": 10, "tolerance": 1e-3}  # fmt: skip
 
 
 @pytest.mark.parametrize(
