@@ -166,7 +166,7 @@ def test_replications_beyond_the_memory_are_refused_with_the_bound(monkeypatch, 
     each = 3 * 8 * (4 * n * k + 3 * n + s * k + 2 * (s + 1) * m + others * (k + s))
     assert options.replication_bytes(n, k, s) == each
     most = 2**29 // each
-    line = _usage_error(["run", str(TOY), "--reps", str(most + 1), "--no-write"], capsys)
+    line = _usage_error(["explain", str(TOY), "USA", "--reps", str(most + 1)], capsys)
     assert f"--reps {most + 1}: about " in line
     assert f"expected at most {most:,} replications (half of this machine's 1.0 GiB" in line
     assert "per replication of 6 delegations × 3 clauses" in line

@@ -10,14 +10,6 @@ compared with the record of 14 December 2012.
     56
 """
 
-# Importing the core registers its protocols, chair policies and seeders by name,
-# which scenario files are checked against (wcitsim.registry).
-import wcitsim.core  # noqa: F401  (registers the components)
-from wcitsim._version import __version__
-from wcitsim.data import load_dataset
-from wcitsim.experiments.runner import RunResult, run_scenario
-from wcitsim.io.scenario import Scenario, load_scenario, scenario_from_dict
-
 __all__ = [
     "RunResult",
     "Scenario",
@@ -29,10 +21,28 @@ __all__ = [
     "scenario_from_dict",
 ]
 
+#: Where each name is defined: imported when first used, so ``import wcitsim`` (and the command
+#: line's start) does not wait for numpy, pandas, Mesa or the installed package's metadata; the registries import the core when a
+#: scenario's names are first checked (:mod:`wcitsim.registry`).
+_LAZY = {
+    "__version__": "wcitsim._version",
+    "RunResult": "wcitsim.experiments.runner",
+    "run_scenario": "wcitsim.experiments.runner",
+    "load_dataset": "wcitsim.data",
+    "Scenario": "wcitsim.io.scenario",
+    "load_scenario": "wcitsim.io.scenario",
+    "scenario_from_dict": "wcitsim.io.scenario",
+    "WcitModel": "wcitsim.model",
+}
+
 
 def __getattr__(name: str):
-    if name == "WcitModel":  # Mesa is imported only when the Mesa face is asked for
-        from wcitsim.model import WcitModel
+    if name in _LAZY:
+        import importlib
 
-        return WcitModel
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'wcitsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -13,7 +13,6 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from wcitsim._version import __version__
 from wcitsim.cli import classroom, game, runs, scenarios, sweeps, teach, validate
 from wcitsim.cli.options import Commands
 from wcitsim.errors import WcitsimError
@@ -43,6 +42,19 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 MAX_MESSAGE = 2000
 
 
+class _Version(argparse.Action):
+    """``--version``: print the installed version and exit (read only when asked: its metadata is slow to load)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from wcitsim._version import __version__
+
+        print(f"wcitsim {__version__}")
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit status 2."""
 
@@ -59,7 +71,7 @@ def one_line(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every ``wcitsim`` command."""
     parser = _Parser(prog="wcitsim", description="An agent-based model of WCIT-12 (Dubai, 2012).")
-    parser.add_argument("--version", action="version", version=f"wcitsim {__version__}")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in COMMANDS:
         add(commands)

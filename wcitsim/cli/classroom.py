@@ -38,16 +38,26 @@ def _names(host: str, shown: str) -> list[str]:
     return sorted(name.lower() for name in names if name)
 
 
-def _require_free_port(host: str, port: int) -> None:
-    import socket
+def _listen(host: str, port: int):
+    """The server's listening socket on ``host:port`` (SO_REUSEADDR: a killed class resumes on its port at once)."""
+    from wcitsim.teach.classroom.server import listening_socket
 
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as err:
-            raise UsageError(
-                f"--port {port}: cannot listen on {host}:{port} ({err.strerror}); expected a free port"
-            ) from None
+    try:
+        return listening_socket(host, port)
+    except OSError as err:
+        raise UsageError(
+            f"--port {port}: cannot listen on {host}:{port} ({err.strerror}); expected a free port"
+        ) from None
+
+
+def _resume_hint(args: argparse.Namespace, room) -> str:
+    """The command that resumes ``room`` from any folder, on the same address (students' pages reconnect)."""
+    where = [f"--folder {Path(room.folder).resolve().parent}"]
+    if args.port != 8765:
+        where.append(f"--port {args.port}")
+    if args.host:
+        where.append(f"--host {args.host}")
+    return f"wcitsim teach --class --resume {room.settings.code} " + " ".join(where)
 
 
 def _open_room(args: argparse.Namespace):
@@ -87,26 +97,27 @@ def serve_class(args: argparse.Namespace) -> int:
             "as they stream in): pip install 'wcitsim[teach]'"
         )
     from wcitsim.teach.classroom.server import serve
+    from wcitsim.teach.classroom.views import where
 
     host = args.host or "0.0.0.0"
     if args.resume:  # a saved class is checked first: reading it changes nothing
         room, verb = _open_room(args)
-        _require_free_port(host, args.port)
-    else:  # a new class is written only once the port is known to be free
-        _require_free_port(host, args.port)
+        sock = _listen(host, args.port)
+    else:  # a new class is written only once the port is ours
+        sock = _listen(host, args.port)
         room, verb = _open_room(args)
     shown = _lan_address() if host == "0.0.0.0" else host
     room.address = f"http://{shown}:{args.port}/"
     s = room.settings
     teacher = f"http://127.0.0.1:{args.port}/teacher?key={s.teacher_key}"
+    resume = _resume_hint(args, room)
     print(
         f"wcitsim class {s.code} {verb}: {Path(s.scenario).stem}, {s.sessions} sessions, {s.time_limit:g} s per turn, "
-        f"now in the {room.phase}\n"
+        f"now {where(room)}\n"
         f"  students: open {room.address} and enter the join code {s.code}\n"
         f"  teacher:  {teacher}\n"
-        f"  saved after every change in {room.folder}; if the server stops: wcitsim teach --class --resume {s.code}"
-        + (f" --folder {args.folder}" if str(args.folder) != "results/class" else "")
-        + "\n  Ctrl-C stops the server",
+        f"  saved after every change in {room.folder}; if the server stops: {resume}\n"
+        "  Ctrl-C stops the server",
         flush=True,
     )
     graphical = sys.platform != "linux" or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -115,11 +126,11 @@ def serve_class(args: argparse.Namespace) -> int:
     # uvicorn re-raises SIGINT/SIGTERM after shutting down; with a handler that exits, the line below is printed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        serve(room, host, args.port, _names(host, shown))
+        serve(room, sock, _names(host, shown))
     finally:
         print(
-            f"wcitsim class {s.code} stopped in the {room.phase}; saved in {room.folder}"
-            + ("" if room.phase == "done" else f"; resume with: wcitsim teach --class --resume {s.code}"),
+            f"wcitsim class {s.code} stopped {where(room)}; saved in {room.folder}"
+            + ("" if room.phase == "done" else f"; resume with: {resume}"),
             flush=True,
         )
     return 0
@@ -135,7 +146,8 @@ def _debrief_line(room, d: dict) -> str:
         f"{s.code} {Path(s.scenario).stem} (seed {s.seed}, {s.sessions} sessions, {len(d['students'])} student "
         f"delegations): {d['class']['signed']} signatories (model alone {d['model']['signed']}; "
         f"{m['runs']} model runs {m['signed_mean']}, 90% {m['signed_interval'][0]:g}–{m['signed_interval'][1]:g}); "
-        f"of the {facts.eligible}: {d['class']['eligible_signed']:g} ({facts.signed}); "
+        f"of the {facts.eligible} with signing rights (estimated from the known decisions, the others signing as "
+        f"often as the undocumented states): {d['class']['eligible_signed']:g} (history {facts.signed}); "
         f"text unlike the model alone: {', '.join(differs) or 'none'}; "
         f"decisions changed: {', '.join(d['changed_decisions']) or 'none'}"
     )
@@ -160,6 +172,7 @@ def _cmd_debrief(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from wcitsim.teach.classroom.room import load_class
+    from wcitsim.teach.classroom.views import where
 
     if args.out:
         options.writable_file(args.out, "--out")  # before any work: refused in one line, nothing created
@@ -168,7 +181,7 @@ def _cmd_debrief(args: argparse.Namespace) -> int:
         room = load_class(folder)
         if room.phase != "done":
             raise UsageError(
-                f"{folder}: the class is in the {room.phase}; expected a finished class (resume it to finish)"
+                f"{folder}: the class is {where(room)}; expected a finished class (resume it to finish)"
             )
         d, s = room.debrief(), room.settings
         lines.append(_debrief_line(room, d))

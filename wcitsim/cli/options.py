@@ -8,6 +8,7 @@ giving only what differs between commands (a default, a help text).
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import tempfile
@@ -17,15 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import UsageError
-from wcitsim.io.files import machine_memory
-from wcitsim.io.scenario import Run
 
 __all__ = [
     "CORES",
     "DATA_DIR_HELP",
     "MAX_BUDGET",
-    "MAX_REPLICATIONS",
-    "MAX_SESSIONS",
+    "MAX_REPLICATIONS",  # noqa: F822 (read from the schema when first asked for: __getattr__)
+    "MAX_SESSIONS",  # noqa: F822
     "RESULTS",
     "Commands",
     "add_data_dir",
@@ -64,9 +63,12 @@ DATA_DIR_HELP = "use another data folder"
 
 
 def bounded(
-    convert: Callable[[str], Any], what: str, within: Callable[[Any], bool], expected: str
+    convert: Callable[[str], Any], what: str, within: Callable[[Any], bool], expected: str | Callable[[], str]
 ) -> Callable[[str], Any]:
-    """An argparse type: ``convert`` the text (else "is not ``what``"), then require ``within(value)``."""
+    """An argparse type: ``convert`` the text (else "is not ``what``"), then require ``within(value)``.
+
+    ``expected`` says what is in range (or a function that says it, called only for a value out of range).
+    """
 
     def parse(text: str) -> Any:
         try:
@@ -74,23 +76,38 @@ def bounded(
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
         if not within(value):
-            raise argparse.ArgumentTypeError(f"{text} is out of range; expected {expected}")
+            said = expected() if callable(expected) else expected
+            raise argparse.ArgumentTypeError(f"{text} is out of range; expected {said}")
         return value
 
     return parse
 
 
+@functools.cache
 def _schema_bound(name: str) -> int:
-    """The upper bound the scenario schema sets on ``run.NAME``: an option and the key it overrides agree."""
+    """The upper bound the scenario schema sets on ``run.NAME``: an option and the key it overrides agree.
+
+    Read when first needed: the schema's module is not imported to start the command line.
+    """
+    from wcitsim.io.scenario import Run
+
     return next(f.metadata["hi"] for f in fields(Run) if f.name == name)
 
 
 #: The cores this process may use: the bound of every count of worker processes.
 CORES = os.process_cpu_count() or 1
-#: The most replications one run may ask for (the scenario schema's bound on ``run.replications``).
-MAX_REPLICATIONS = _schema_bound("replications")
-#: The most negotiating sessions (the scenario schema's bound on ``run.sessions``).
-MAX_SESSIONS = _schema_bound("sessions")
+#: The module's constants read from the scenario schema when first asked for: ``MAX_REPLICATIONS``, the most
+#: replications one run may ask for (``run.replications``), and ``MAX_SESSIONS``, the most negotiating
+#: sessions (``run.sessions``).
+_SCHEMA_BOUNDS = {"MAX_REPLICATIONS": "replications", "MAX_SESSIONS": "sessions"}
+
+
+def __getattr__(name: str) -> int:
+    if name in _SCHEMA_BOUNDS:
+        return _schema_bound(_SCHEMA_BOUNDS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: The most evaluations of the loss one calibration may ask for.
 MAX_BUDGET = 100_000
 
@@ -98,9 +115,17 @@ positive_int = bounded(int, "an integer", lambda v: v >= 1, "an integer ≥ 1")
 seed = bounded(int, "an integer", lambda v: 0 <= v < 2**63, "0 ≤ seed < 2**63")
 time_limit = bounded(float, "a number of seconds", lambda v: 10 <= v <= 3600, "seconds from 10 to 3600")
 replications = bounded(
-    int, "an integer", lambda v: 1 <= v <= MAX_REPLICATIONS, f"1 to {MAX_REPLICATIONS:,} replications"
+    int,
+    "an integer",
+    lambda v: 1 <= v <= _schema_bound("replications"),
+    lambda: f"1 to {_schema_bound('replications'):,} replications",
 )
-sessions = bounded(int, "an integer", lambda v: 1 <= v <= MAX_SESSIONS, f"1 to {MAX_SESSIONS} sessions")
+sessions = bounded(
+    int,
+    "an integer",
+    lambda v: 1 <= v <= _schema_bound("sessions"),
+    lambda: f"1 to {_schema_bound('sessions')} sessions",
+)
 budget = bounded(int, "an integer", lambda v: 1 <= v <= MAX_BUDGET, f"1 to {MAX_BUDGET:,} evaluations")
 port = bounded(int, "a port number", lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535")
 workers = bounded(
@@ -228,6 +253,13 @@ def replication_bytes(delegations: int, clauses: int, sessions: int) -> int:
 
     n, k, s, m, others = delegations, clauses, sessions, len(FIELD_MEASURES), len(fields(Outcome)) - 9
     return 3 * 8 * (4 * n * k + 3 * n + s * k + 2 * (s + 1) * m + others * (k + s))
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes (:func:`wcitsim.io.files.machine_memory`)."""
+    from wcitsim.io.files import machine_memory as memory
+
+    return memory()
 
 
 def _size(n: float) -> str:

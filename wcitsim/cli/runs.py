@@ -67,11 +67,10 @@ def _format_clause(clause: dict) -> str:
     return f"    {clause['id']:<13} {mark} {clause['modal_label']}{share}; Final Acts: {fa}{vote}"
 
 
-from wcitsim.experiments.instruments import record_vote_line, trajectory_line  # noqa: E402
-
-
 def format_run(summary: dict, folder: Path | None) -> str:
     """Render a run's summary as a few readable lines."""
+    from wcitsim.experiments.instruments import record_vote_line, trajectory_line
+
     split, c, text = summary["split"], summary["countries"], summary["text"]
     known, eligible = split["known_states"], split["eligible"]
     lo, hi = known["signed_interval"]
@@ -107,20 +106,24 @@ def format_run(summary: dict, folder: Path | None) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
-    from wcitsim.experiments.records import write_run
-    from wcitsim.experiments.runner import run_scenario
+    from wcitsim.experiments.records import stream_run
     from wcitsim.io.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    asked = "--reps" if args.reps else f"{scenario.source}: run.replications"
-    reps = args.reps or scenario.run.replications
-    options.fit_in_memory(reps, scenario, data, asked)
     if not args.no_write:
         options.writable_folder(args.out, "--out")
-    result = run_scenario(scenario, args.reps, args.seed, args.engine, data)
-    folder = None if args.no_write else write_run(result, args.out, figures=not args.no_figures)
-    summary = result.summary()
+    run, folder = stream_run(
+        scenario,
+        args.reps,
+        args.seed,
+        args.engine,
+        data,
+        out=None if args.no_write else args.out,
+        figures=not args.no_figures,
+        per_replication=not args.no_replications,
+    )
+    summary = run.summary()
     if args.json:
         summary["output"] = None if folder is None else str(folder)
         print(options.json_text(summary))
@@ -210,6 +213,11 @@ def add_run(commands: options.Commands) -> None:
     options.add_json(run, help="print one JSON object (keys in docs/cli.md)")
     run.add_argument("--no-write", action="store_true", help="print only; write nothing")
     run.add_argument("--no-figures", action="store_true", help="write tables but no figures")
+    run.add_argument(
+        "--no-replications",
+        action="store_true",
+        help="write the summary, the countries table and figures but no per-replication tables",
+    )
     options.add_data_dir(run)
     run.set_defaults(func=_cmd_run)
 

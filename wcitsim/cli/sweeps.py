@@ -44,11 +44,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from wcitsim.experiments.analysis import analyze_sweep
+    import sys
+
+    from wcitsim.experiments.analysis import analyze_sweep, read_warnings
 
     out = analyze_sweep(args.results)
     print(f"wcitsim analyze: summary, indices and figures in {out}")
     print((out / "summary.md").read_text(encoding="utf-8"))
+    for warning in read_warnings(out):
+        print(f"wcitsim analyze: warning: {warning}", file=sys.stderr)
     return 0
 
 

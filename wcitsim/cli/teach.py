@@ -8,7 +8,6 @@ from pathlib import Path
 
 from wcitsim.cli import options
 from wcitsim.errors import UsageError
-from wcitsim.io.scenario import scenario_path
 
 __all__ = ["add_handout", "add_teach", "page_command"]
 
@@ -22,6 +21,8 @@ def page_command(host: str, port: int) -> list[str]:
 def _page_environment(scenario: Path | None) -> dict[str, str]:
     """The Solara child's environment: no telemetry, and the scenario to open with, if any."""
     import os
+
+    from wcitsim.io.scenario import scenario_path
 
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     if scenario:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,25 @@ import pandas as pd
 from wcitsim.data import Facts, load_facts
 from wcitsim.errors import UsageError
 
-__all__ = ["OUTPUTS", "TOLERANCE", "analyze_sweep", "load_results", "output_titles"]
+__all__ = [
+    "NEGLIGIBLE",
+    "OUTPUTS",
+    "TOLERANCE",
+    "analyze_sweep",
+    "heatmap_figure",
+    "load_results",
+    "output_titles",
+    "precision_warning",
+    "read_warnings",
+    "wide_intervals",
+]
 
 #: The outputs analysed, in the order of the tables and figures.
 OUTPUTS = ("signed_eligible", "accuracy", "brier", "text_matches", "polarization")
 #: Signatories of the eligible within this many of the record count "reproduce" the split.
 TOLERANCE = 3
+#: The analysis folder's file of warnings, one a line (absent when there is none).
+WARNINGS = "warnings.txt"
 
 
 def output_titles(facts: Facts) -> dict[str, str]:
@@ -80,50 +94,107 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path, dpi: int = 110) -> None:
+    fig.savefig(path, dpi=dpi)
+    _plt().close(fig)
+
+
+def heatmap_figure(pivot: pd.DataFrame, output: str, facts: Facts):
+    """A two-parameter grid's heatmap of ``output`` on a fixed colour range, each cell with its value.
+
+    Accuracy runs on 0–1; the signatories of the eligible on a diverging range centred on the record,
+    record ± its non-signers (white: the record; full blue: every eligible state signs), cells within
+    ``TOLERANCE`` of the record outlined.
+    """
+    from matplotlib.colors import Normalize
+
+    from wcitsim.plotting import plot_heatmap
+
+    title = output_titles(facts)[output]
+    fig, ax = _plt().subplots(figsize=(6.4, 4.6))
+    if output == "signed_eligible":
+        norm = Normalize(facts.signed - facts.not_signed, facts.signed + facts.not_signed)
+        marked = np.abs(pivot.to_numpy(float) - facts.signed) <= TOLERANCE
+        ticks = [facts.signed - facts.not_signed, facts.signed, facts.signed + facts.not_signed]
+        plot_heatmap(pivot, ax, norm, "RdBu", title, "{:.0f}", marked, ticks)
+        ax.set_title(f"outlined: {facts.signed} ± {TOLERANCE} sign, the record reproduced", fontsize=9)
+    else:
+        plot_heatmap(pivot, ax, Normalize(0, 1), "viridis", title, "{:.2f}")
+        ax.set_title("on a fixed colour scale from 0 to 1", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def _grid(meta, table, out, facts: Facts) -> list[str]:
-    plt, names, lines, titles = _plt(), meta["parameters"], [], output_titles(facts)
+    from wcitsim.plotting import panel_figure
+
+    names, lines, titles = meta["parameters"], [], output_titles(facts)
     if len(names) == 2:
         for output in ("signed_eligible", "accuracy"):
             pivot = table.pivot_table(index=names[0], columns=names[1], values=output)
-            fig, ax = plt.subplots(figsize=(6, 4.5))
-            image = ax.imshow(pivot.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
-            ax.set_xticks(range(len(pivot.columns)), [f"{v:g}" for v in pivot.columns])
-            ax.set_yticks(range(len(pivot.index)), [f"{v:g}" for v in pivot.index])
-            ax.set_xlabel(names[1])
-            ax.set_ylabel(names[0])
-            for (r, c), v in np.ndenumerate(pivot.to_numpy()):
-                ax.text(
-                    c,
-                    r,
-                    f"{v:.2f}" if output != "signed_eligible" else f"{v:.0f}",
-                    ha="center",
-                    va="center",
-                    color="w",
-                    fontsize=8,
-                )
-            fig.colorbar(image, ax=ax, label=titles[output])
-            fig.tight_layout()
-            fig.savefig(out / f"heatmap_{output}.png", dpi=120)
-            plt.close(fig)
+            _save(heatmap_figure(pivot, output, facts), out / f"heatmap_{output}.png", dpi=120)
             lines.append(f"![{output}](heatmap_{output}.png)")
     else:
-        fig, axes = plt.subplots(1, len(OUTPUTS), figsize=(4 * len(OUTPUTS), 3.5))
-        for ax, output in zip(axes, OUTPUTS, strict=True):
+        fig, axes = panel_figure(len(OUTPUTS))
+        for ax, output in zip(axes, OUTPUTS, strict=False):
             for name in names:
                 effect = table.groupby(name)[output].mean()
                 ax.plot(effect.index, effect.to_numpy(), marker="o", label=name)
             if output == "signed_eligible":
                 ax.axhline(facts.signed, color="grey", linestyle="--", label="record")
-            ax.set_title(titles[output], fontsize=9)
+            ax.set_title(textwrap.fill(titles[output], 45), fontsize=9)
         axes[0].legend(fontsize="small")
         fig.tight_layout()
-        fig.savefig(out / "response.png", dpi=110)
-        plt.close(fig)
+        _save(fig, out / "response.png")
         lines.append("![response curves](response.png)")
     return lines
 
 
-def _indices(meta, table, out, facts: Facts) -> tuple[pd.DataFrame, list[str]]:
+#: An index nearer 0 than this needs only to be shown small: its interval is held to this half-width instead.
+NEGLIGIBLE = 0.05
+
+
+def wide_intervals(indices: pd.DataFrame, samples: int) -> pd.DataFrame:
+    """The Sobol indices whose confidence interval is too wide to read, and the samples that would do.
+
+    A row for each (output, parameter, S1 or ST) whose 95 % half-width ``conf`` exceeds
+    ``max(|index|, NEGLIGIBLE)``: the interval reaches across 0, so the index is not told apart from 0
+    (nor shown below ``NEGLIGIBLE``). SALib's half-width shrinks about as 1/√N, so
+    ``N · (conf / max(|index|, NEGLIGIBLE))²`` samples bring it under; ``samples_needed`` rounds that up to
+    a power of two, the sizes at which SALib's Sobol sequence is balanced. ``samples`` is the sweep's N.
+    """
+    parts = []
+    for key in ("S1", "ST"):
+        value, conf = indices[key].astype(float), indices[f"{key}_conf"].astype(float)
+        scale = np.maximum(value.abs(), NEGLIGIBLE)
+        wide = conf > scale
+        needed = samples * (conf[wide] / scale[wide]) ** 2
+        parts.append(
+            pd.DataFrame({
+                "output": indices.loc[wide, "output"], "parameter": indices.loc[wide, "parameter"], "index": key,
+                "value": value[wide], "conf": conf[wide],
+                "samples_needed": [2 ** int(np.ceil(np.log2(n))) for n in needed],
+            })
+        )  # fmt: skip
+    return pd.concat(parts).sort_index(kind="stable").reset_index(drop=True)
+
+
+def precision_warning(wide: pd.DataFrame, total: int, samples: int, parameters: int) -> str | None:
+    """One line for ``wide_intervals``' rows (of ``total`` indices, N = ``samples``, D = ``parameters``); None if none."""
+    if wide.empty:
+        return None
+    worst = wide.loc[(wide["conf"] / np.maximum(wide["value"].abs(), NEGLIGIBLE)).idxmax()]
+    need = int(wide["samples_needed"].max())
+    return (
+        f"{len(wide)} of {total} Sobol confidence intervals are wider than their index (e.g. {worst['output']}, "
+        f"{worst['parameter']}: {worst['index']} = {worst['value']:.2f} ± {worst['conf']:.2f}), so those indices "
+        f"are not told apart from 0 with N = {samples} samples; about N = {need:,} would do "
+        f"({need * (parameters + 2):,} experiments). Rule: the half-width shrinks as 1/√N, so "
+        f"N × (conf / max(|index|, {NEGLIGIBLE}))², rounded up to a power of two (SALib's Sobol sequence)."
+    )
+
+
+def _indices(meta, table, out, facts: Facts) -> tuple[pd.DataFrame, list[str], list[str]]:
     problem = {
         "num_vars": len(meta["parameters"]),
         "names": meta["parameters"],
@@ -135,7 +206,8 @@ def _indices(meta, table, out, facts: Facts) -> tuple[pd.DataFrame, list[str]]:
         if meta["design"] == "sobol":
             from SALib.analyze import sobol
 
-            res = sobol.analyze(problem, y, calc_second_order=False, seed=0)
+            # seed 1: SALib's bootstrap takes a seed of 0 for none (`if seed:`) and draws from numpy's global state
+            res = sobol.analyze(problem, y, calc_second_order=False, seed=1)
             for i, name in enumerate(problem["names"]):
                 rows.append({"output": output, "parameter": name, "S1": res["S1"][i], "S1_conf": res["S1_conf"][i],
                              "ST": res["ST"][i], "ST_conf": res["ST_conf"][i]})  # fmt: skip
@@ -148,19 +220,22 @@ def _indices(meta, table, out, facts: Facts) -> tuple[pd.DataFrame, list[str]]:
                 rows.append({"output": output, "parameter": name, "mu_star": res["mu_star"][i],
                              "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i]})  # fmt: skip
     frame = pd.DataFrame(rows)
-    plt = _plt()
-    key, conf = ("ST", "ST_conf") if meta["design"] == "sobol" else ("mu_star", "mu_star_conf")
-    titles = output_titles(facts)
-    fig, axes = plt.subplots(1, len(OUTPUTS), figsize=(4 * len(OUTPUTS), 3.5), sharey=True)
-    for ax, output in zip(axes, OUTPUTS, strict=True):
-        part = frame[frame["output"] == output]
-        ax.barh(part["parameter"], part[key], xerr=part[conf], color="tab:blue", alpha=0.8)
-        ax.set_title(titles[output], fontsize=9)
-        ax.set_xlabel(key)
-    fig.tight_layout()
-    fig.savefig(out / f"indices_{meta['design']}.png", dpi=110)
-    plt.close(fig)
-    return frame, [f"![{key} indices](indices_{meta['design']}.png)"]
+    wide, warnings = None, []
+    if meta["design"] == "sobol":
+        wide = wide_intervals(frame, meta["samples"])
+        warning = precision_warning(wide, 2 * len(frame), meta["samples"], len(problem["names"]))
+        warnings = [warning] if warning else []
+    from wcitsim.plotting import indices_figure
+
+    figure, keys = (
+        out / f"indices_{meta['design']}.png",
+        ("S1", "ST") if meta["design"] == "sobol" else ("mu_star", "sigma"),
+    )
+    _save(indices_figure(frame, output_titles(facts), keys, wide, warnings[0] if warnings else None), figure)
+    lines = [f"![{'S1 and ST' if meta['design'] == 'sobol' else 'Morris'} indices]({figure.name})"]
+    if warnings:
+        lines = ["", f"**Warning**: {warnings[0]}", "", wide.to_string(index=False), "", *lines]
+    return frame, lines, warnings
 
 
 def analyze_sweep(folder: Path, facts: Facts | None = None) -> Path:
@@ -187,11 +262,12 @@ def analyze_sweep(folder: Path, facts: Facts | None = None) -> Path:
         summary.to_markdown() if _has_tabulate() else summary.to_string(),
         "",
     ]
+    warnings: list[str] = []
     if meta["design"] == "grid":
         lines += _grid(meta, table, out, facts)
     else:
-        indices, figs = (
-            _indices(meta, table, out, facts) if meta["design"] in ("sobol", "morris") else (None, [])
+        indices, figs, warnings = (
+            _indices(meta, table, out, facts) if meta["design"] in ("sobol", "morris") else (None, [], [])
         )
         if indices is not None:
             indices.to_csv(out / "indices.csv", index=False)
@@ -211,20 +287,31 @@ def analyze_sweep(folder: Path, facts: Facts | None = None) -> Path:
         region.to_string() if len(reproduced) else "none",
     ]
     (out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / WARNINGS).unlink(missing_ok=True)
+    if warnings:
+        (out / WARNINGS).write_text("\n".join(warnings) + "\n", encoding="utf-8")
     return out
 
 
+def read_warnings(analysis: Path) -> list[str]:
+    """The warnings ``analyze_sweep`` wrote in ``analysis`` (e.g. Sobol intervals too wide to read), one a line."""
+    path = Path(analysis) / WARNINGS
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
 def _scatter(meta, table, out, facts: Facts) -> list[str]:
-    plt, names = _plt(), meta["parameters"]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.5), sharey=True)
-    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+    from wcitsim.plotting import panel_figure
+
+    names = meta["parameters"]
+    fig, axes = panel_figure(len(names), sharey=True)
+    for ax, name in zip(axes, names, strict=False):
         ax.scatter(table[name], table["signed_eligible"], s=8)
         ax.axhline(facts.signed, color="grey", linestyle="--")
         ax.set_xlabel(name)
-    np.atleast_1d(axes)[0].set_ylabel(output_titles(facts)["signed_eligible"])
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(textwrap.fill(output_titles(facts)["signed_eligible"], 30), fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "scatter.png", dpi=110)
-    plt.close(fig)
+    _save(fig, out / "scatter.png")
     return ["![scatter](scatter.png)"]
 
 

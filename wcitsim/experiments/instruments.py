@@ -27,12 +27,16 @@ from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import delegation_votes
 from wcitsim.core.world import World
+from wcitsim.experiments.tally import Counts, ExactSum, RowSum
 from wcitsim.metrics import known_decisions
 
 __all__ = [
     "RECORD_VOTE",
+    "FieldTally",
+    "VoteTally",
     "field_summary",
     "record_vote",
+    "record_vote_columns",
     "record_vote_line",
     "record_vote_table",
     "trajectory_line",
@@ -50,33 +54,59 @@ COUNTS = ("yes", "no", "abstain")
 
 def field_summary(outcome: Outcome) -> dict:
     """Per view (interest, table) and measure: the mean over replications per session, and the poles' spread."""
-    field = outcome.field  # R × (S+1) × 2 × M
-    out: dict = {
-        "measures": list(FIELD_MEASURES),
-        "basis": (
-            "positions in the clause space, one axis per clause; 'interest' is what capitals vote and sign by, "
-            "'table' the positions delegations hold at the table (docs/model.md, 'The field')"
-        ),
-    }
-    poles = FIELD_MEASURES.index("clusters")
-    bipolar = FIELD_MEASURES.index("bipolarity")
-    for v, view in enumerate(FIELD_VIEWS):
-        values = field[:, :, v, :]
-        traced = np.isfinite(values[..., 0]).any(axis=0)
-        means = np.where(
-            traced[:, None], np.nanmean(np.where(np.isfinite(values), values, 0), axis=0), np.nan
-        )
-        out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
-        binary = np.mean((values[..., poles] == 2) & (values[..., bipolar] >= BINARY_BIPOLARITY), axis=0)
-        turned = np.flatnonzero(binary >= BINARY_SHARE)
-        out[view]["binary_share"] = [_num(x) for x in np.where(traced, binary, np.nan)]
-        out[view]["binary_from_session"] = int(turned[0]) if len(turned) else None
-        for moment, s in (("opening", 0), ("deadline", -1)):
-            counts = values[:, s, poles]
-            out[view][f"poles_{moment}"] = {
-                int(k): float(np.mean(counts == k)) for k in np.unique(counts[np.isfinite(counts)])
-            }
-    return out
+    tally = FieldTally()
+    tally.add(outcome.field)
+    return tally.summary()
+
+
+class FieldTally:
+    """The field's summary (:func:`field_summary`) as running sums and counts over batches of replications."""
+
+    def __init__(self) -> None:
+        self.sums = [RowSum() for _ in FIELD_VIEWS]  # the measures, 0 where not measured: (S+1) × M
+        self.traced: list[np.ndarray | None] = [None for _ in FIELD_VIEWS]  # measured in some replication
+        self.binary: list[np.ndarray | int] = [0 for _ in FIELD_VIEWS]  # replications binary, per session
+        self.poles = [{"opening": Counts(), "deadline": Counts()} for _ in FIELD_VIEWS]
+        self.count = 0
+
+    def add(self, field: np.ndarray) -> None:
+        """Add a batch's field (``Outcome.field``, replications × (S+1) × 2 × M)."""
+        poles, bipolar = FIELD_MEASURES.index("clusters"), FIELD_MEASURES.index("bipolarity")
+        for v in range(len(FIELD_VIEWS)):
+            values = field[:, :, v, :]
+            finite = np.isfinite(values)
+            self.sums[v].add(np.where(finite, values, 0))
+            traced = finite[..., 0].any(axis=0)
+            self.traced[v] = traced if self.traced[v] is None else self.traced[v] | traced
+            binary = (values[..., poles] == 2) & (values[..., bipolar] >= BINARY_BIPOLARITY)
+            self.binary[v] = self.binary[v] + binary.sum(axis=0)
+            for moment, s in (("opening", 0), ("deadline", -1)):
+                counts = values[:, s, poles]
+                self.poles[v][moment].add(counts[np.isfinite(counts)])
+        self.count += len(field)
+
+    def summary(self) -> dict:
+        """The summary of the replications added, as :func:`field_summary` gives it."""
+        out: dict = {
+            "measures": list(FIELD_MEASURES),
+            "basis": (
+                "positions in the clause space, one axis per clause; 'interest' is what capitals vote and sign by, "
+                "'table' the positions delegations hold at the table (docs/model.md, 'The field')"
+            ),
+        }
+        for v, view in enumerate(FIELD_VIEWS):
+            traced = self.traced[v]
+            means = np.where(traced[:, None], self.sums[v].mean(), np.nan)
+            out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
+            binary = self.binary[v] / self.count
+            turned = np.flatnonzero(binary >= BINARY_SHARE)
+            out[view]["binary_share"] = [_num(x) for x in np.where(traced, binary, np.nan)]
+            out[view]["binary_from_session"] = int(turned[0]) if len(turned) else None
+            for moment, counts in self.poles[v].items():
+                out[view][f"poles_{moment}"] = {
+                    int(k): counts.count(k) / self.count for k in sorted(counts.counts)
+                }
+        return out
 
 
 def _num(x: float) -> float | None:
@@ -112,9 +142,10 @@ def _clause(world: World, facts, clause: str):
 
 
 def record_vote_table(
-    world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE
+    world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE, first: int = 0
 ) -> pd.DataFrame | None:
-    """Per replication: the record's motion (the Final Acts' option against 1988) before this floor.
+    """Per replication (numbered from ``first``): the record's motion (the Final Acts' option against 1988)
+    before this floor.
 
     Columns: whether the model's own draft took the clause to a vote (``to_vote``)
     and who moved it (the yes-voter with most at stake on the draft's option);
@@ -122,6 +153,16 @@ def record_vote_table(
     record's voters; its strongest supporter; whether the final text holds the
     record's option (``adopted``).
     """
+    columns = record_vote_columns(world, outcome, facts, clause)
+    if columns is None:
+        return None
+    rows = len(columns["to_vote"])
+    text = {name: pd.array(columns[name], dtype="str") for name in ("mover", "supporter")}
+    return pd.DataFrame({"replication": np.arange(first, first + rows), **columns, **text})
+
+
+def record_vote_columns(world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE) -> dict | None:
+    """The columns of :func:`record_vote_table` but the replication, as arrays (None without the clause)."""
     k, record = _clause(world, facts, clause)
     if k is None:
         return None
@@ -133,7 +174,8 @@ def record_vote_table(
     view = world.signing_view(outcome.interest, outcome.position)[:, :, k : k + 1]
     band, a = world.scenario.voting.abstain_band, world.signing.exponent
     votes = delegation_votes(np.full((len(view), 1), motion), np.array([sq]), view, a, band)[..., 0]
-    tally = np.stack([(votes == 1) @ weights, (votes == -1) @ weights, (votes == 0) @ weights], axis=-1)
+    # summed along each replication's row (not a matrix product, whose rounding depends on the batch)
+    tally = np.stack([np.where(votes == cast, weights, 0.0).sum(axis=1) for cast in (1, -1, 0)], axis=-1)
     voted = record["yes"] + record["no"] + record["abstain"]
     scaled = tally * voted / weights.sum()
     salience = (outcome.salience / outcome.salience.sum(axis=-1, keepdims=True))[:, :, k]
@@ -150,68 +192,108 @@ def record_vote_table(
         iso3[np.maximum(outcome.mover[:, k], 0)],
         strongest(outcome.final_draft[:, k], outcome.votes[:, :, k]),
     )
-    return pd.DataFrame(
-        {
-            "replication": np.arange(len(votes)),
-            "to_vote": to_vote,
-            "by_motion": moved,
-            "mover": np.where(to_vote, mover, None),
-            "supporter": np.where(
-                (votes == 1).any(axis=1), strongest(np.full(len(votes), motion), votes), None
-            ),
-            **{f"{c}_eligible": tally[:, j] for j, c in enumerate(COUNTS)},
-            **{f"{c}_of_{voted}": scaled[:, j] for j, c in enumerate(COUNTS)},
-            "passes": tally[:, 0] > tally[:, 1],
-            "adopted": outcome.text[:, k] == motion,
-        }
-    )
+    return {
+        "to_vote": to_vote,
+        "by_motion": moved,
+        "mover": np.where(to_vote, mover, None),
+        "supporter": np.where((votes == 1).any(axis=1), strongest(np.full(len(votes), motion), votes), None),
+        **{f"{c}_eligible": tally[:, j] for j, c in enumerate(COUNTS)},
+        **{f"{c}_of_{voted}": scaled[:, j] for j, c in enumerate(COUNTS)},
+        "passes": tally[:, 0] > tally[:, 1],
+        "adopted": outcome.text[:, k] == motion,
+    }
 
 
 def record_vote(world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE) -> dict | None:
     """The record's vote against the model's replications (JSON-ready); None if the agenda lacks the clause."""
-    table = record_vote_table(world, outcome, facts, clause)
-    if table is None:
+    columns = record_vote_columns(world, outcome, facts, clause)
+    if columns is None:
         return None
     known = int(known_decisions(world.record).sum())
-    return vote_summary(table, facts.votes[clause], clause, known, facts.eligible)
+    tally = VoteTally(facts.votes[clause], clause, known, facts.eligible)
+    tally.add(columns)
+    return tally.summary()
 
 
 def vote_summary(table: pd.DataFrame, record: dict, clause: str, known: int, eligible: int) -> dict:
     """Summarise :func:`record_vote_table` rows (of one run or pooled over folds) against the record."""
-    voted = record["yes"] + record["no"] + record["abstain"]
-    target = np.array([record[c] for c in COUNTS], dtype=float)
-    scaled = table[[f"{c}_of_{voted}" for c in COUNTS]].to_numpy()
-    error = np.abs(scaled - target).mean(axis=1)  # the mean absolute error of the three counts
-    went = table["to_vote"].to_numpy(dtype=bool)
-    movers = table.loc[went, "mover"].value_counts(normalize=True)
-    supporters = table["supporter"].value_counts(normalize=True)
-    return {
-        "clause": clause,
-        "record": {
-            **{c: int(record[c]) for c in COUNTS},
-            "moved_by": str(record.get("moved_by", "")),
-            "date": str(record.get("date", "")),
-        },
-        "basis": (
-            f"the record's motion (the Final Acts' option against 1988) before the model's floor; delegations "
-            f"entitled to vote: the {known} seated states whose decision is known count 1, the others their "
-            f"chance of being among the {eligible} eligible; tallies also scaled to the {voted} who voted"
-        ),
-        "replications": len(table),
-        "share_to_vote": float(went.mean()),
-        "share_passes": float(table["passes"].mean()),
-        "share_adopted": float(table["adopted"].mean()),
-        "share_adopted_by_vote": float((table["adopted"].to_numpy(dtype=bool) & went).mean()),
-        "share_adopted_by_motion": float(
-            (table["adopted"].to_numpy(dtype=bool) & table["by_motion"].to_numpy(dtype=bool)).mean()
-        ),
-        "tally_eligible": [float(table[f"{c}_eligible"].mean()) for c in COUNTS],
-        "tally_scaled": [float(x) for x in scaled.mean(axis=0)],
-        "mae": float(error.mean()),
-        "movers": {str(k): float(v) for k, v in movers.head(5).items()},
-        "supporters": {str(k): float(v) for k, v in supporters.head(5).items()},
-        "share_moved_by_record_mover": float(np.mean(table["mover"].to_numpy() == record.get("moved_by"))),
-    }
+    tally = VoteTally(record, clause, known, eligible)
+    tally.add({name: table[name].to_numpy() for name in table.columns})
+    return tally.summary()
+
+
+def _present(values: np.ndarray) -> list:
+    """The values that are not missing (None, NaN)."""
+    return [v for v in values.tolist() if v is not None and v == v]
+
+
+class VoteTally:
+    """The summary of the record's vote (:func:`vote_summary`) as running sums and counts over batches.
+
+    Shares and the movers' and supporters' distributions are exact; the mean tallies
+    and error are exact sums, correctly rounded.
+    """
+
+    SHARES = ("to_vote", "passes", "adopted", "adopted_by_vote", "adopted_by_motion")
+
+    def __init__(self, record: dict, clause: str, known: int, eligible: int) -> None:
+        self.record, self.clause, self.known, self.eligible = record, clause, known, eligible
+        self.voted = record["yes"] + record["no"] + record["abstain"]
+        self.shares = dict.fromkeys(self.SHARES, 0)
+        self.tallies = ExactSum(2 * len(COUNTS) + 1)  # eligible, scaled, the error
+        self.movers, self.supporters = Counts(), Counts()
+        self.count = 0
+
+    def add(self, columns) -> None:
+        """Add a batch of :func:`record_vote_columns` (or a table's columns by name)."""
+        went = np.asarray(columns["to_vote"], dtype=bool)
+        adopted = np.asarray(columns["adopted"], dtype=bool)
+        for name, rows in (
+            ("to_vote", went),
+            ("passes", np.asarray(columns["passes"], dtype=bool)),
+            ("adopted", adopted),
+            ("adopted_by_vote", adopted & went),
+            ("adopted_by_motion", adopted & np.asarray(columns["by_motion"], dtype=bool)),
+        ):
+            self.shares[name] += int(rows.sum())
+        target = np.array([self.record[c] for c in COUNTS], dtype=float)
+        scaled = np.stack([np.asarray(columns[f"{c}_of_{self.voted}"], dtype=float) for c in COUNTS], axis=1)
+        error = np.abs(scaled - target).mean(axis=1)  # the mean absolute error of the three counts
+        eligible = [np.asarray(columns[f"{c}_eligible"], dtype=float) for c in COUNTS]
+        self.tallies.add(np.column_stack([*eligible, scaled, error]))
+        self.movers.add(_present(np.asarray(columns["mover"], dtype=object)[went]))
+        self.supporters.add(_present(np.asarray(columns["supporter"], dtype=object)))
+        self.count += len(went)
+
+    def summary(self) -> dict:
+        """The summary of the replications added, as :func:`vote_summary` gives it."""
+        record, n, means = self.record, self.count, self.tallies.mean()
+
+        def top(counts: Counts) -> dict[str, float]:
+            return {str(k): c / counts.total for k, c in counts.by_count()[:5]}
+
+        return {
+            "clause": self.clause,
+            "record": {
+                **{c: int(record[c]) for c in COUNTS},
+                "moved_by": str(record.get("moved_by", "")),
+                "date": str(record.get("date", "")),
+            },
+            "basis": (
+                f"the record's motion (the Final Acts' option against 1988) before the model's floor; delegations "
+                f"entitled to vote: the {self.known} seated states whose decision is known count 1, the others "
+                f"their chance of being among the {self.eligible} eligible; tallies also scaled to the "
+                f"{self.voted} who voted"
+            ),
+            "replications": n,
+            **{f"share_{name}": self.shares[name] / n for name in self.SHARES},
+            "tally_eligible": means[: len(COUNTS)],
+            "tally_scaled": means[len(COUNTS) : 2 * len(COUNTS)],
+            "mae": means[-1],
+            "movers": top(self.movers),
+            "supporters": top(self.supporters),
+            "share_moved_by_record_mover": self.movers.count(record.get("moved_by")) / n,
+        }
 
 
 def record_vote_line(vote: dict) -> str:

@@ -1,9 +1,18 @@
-"""Run a scenario: seat and seed the world, run the replications on an engine, compare with the record."""
+"""Run a scenario: seat and seed the world, run the replications on an engine, compare with the record.
+
+Two ways to run: :func:`run_scenario` keeps every replication's outcome (for the
+seminar page, ``explain``, the handout); :func:`stream_scenario` tallies the
+replications batch by batch (:class:`~wcitsim.experiments.summary.RunTally`) and
+hands each batch to an optional sink (the run folder's writer), so ``wcitsim run``
+holds the same memory for any number of replications. Both report the same summary.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -15,14 +24,66 @@ from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.core.world import Streams, World, build_world, replication_seeds
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.errors import UsageError
-from wcitsim.experiments.instruments import field_summary, record_vote, record_vote_table
+from wcitsim.experiments.instruments import record_vote_table
+from wcitsim.experiments.summary import RunTally
 from wcitsim.io.scenario import Scenario
-from wcitsim.metrics import country_scores, eligible_signatories, known_decisions, split_summary, text_summary
+from wcitsim.metrics import country_scores, eligible_signatories, known_decisions
 
-__all__ = ["BATCH", "RunResult", "experiment_outcomes", "run_outcome", "run_scenario"]
+__all__ = [
+    "BATCH",
+    "RunResult",
+    "StreamedRun",
+    "experiment_outcomes",
+    "outcome_batches",
+    "run_outcome",
+    "run_scenario",
+    "run_settings",
+    "seed_batches",
+    "stream_scenario",
+]
 
 #: Replications per vectorised batch: small enough to stay in cache, large enough to amortise Python.
 BATCH = 32
+#: What a sink receives of each batch: the world, the index of the batch's first replication, its
+#: seeds, its outcome and its record-vote columns (:func:`~wcitsim.experiments.instruments.record_vote_columns`,
+#: or None).
+Sink = Callable[[World, int, list[int], Outcome, dict | None], None]
+
+
+def seed_batches(root: int, replications: int, batch: int = BATCH) -> Iterator[list[int]]:
+    """The replications' integer seeds (:func:`wcitsim.core.world.replication_seeds`), ``batch`` at a time.
+
+    The children of ``SeedSequence(root)`` are spawned a batch at a time, which numbers
+    them as spawning them all at once does, so the seeds are the same without a list
+    of a million children in memory.
+    """
+    parent = np.random.SeedSequence(root)
+    for start in range(0, replications, batch):
+        children = parent.spawn(min(batch, replications - start))
+        yield [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def outcome_batches(
+    world: World,
+    seeds: Iterator[list[int]],
+    engine: str = "vectorized",
+    trace: bool = True,
+    measure: bool | str = True,
+) -> Iterator[tuple[list[int], Outcome]]:
+    """Run each batch of seeds on an engine; yield the batch's seeds and its outcome."""
+    protocol = PROTOCOLS[world.scenario.protocol.name]
+    if engine == "reference":
+        from wcitsim.model.reference import run_reference
+
+        _check_reference(world, protocol)
+        for batch in seeds:
+            yield (
+                batch,
+                run_reference(world, batch, negotiate=protocol.negotiates, policy=protocol.final_policy),
+            )
+        return
+    for batch in seeds:
+        yield batch, protocol.run(world, Streams(batch), trace, measure)
 
 
 def run_outcome(
@@ -40,30 +101,27 @@ def run_outcome(
     False skips measuring the field at all (for calibration), ``"deadline"`` measures
     only the table at the deadline (what a sweep records). None changes a draw.
     """
-    protocol = PROTOCOLS[world.scenario.protocol.name]
-    if engine == "reference":
-        from wcitsim.model.reference import run_reference
+    if engine == "reference":  # the per-agent engine runs its replications one by one: one batch
+        batch = max(len(seeds), 1)
+    parts = (seeds[i : i + batch] for i in range(0, len(seeds), batch))
+    return Outcome.concatenate([o for _, o in outcome_batches(world, parts, engine, trace, measure)])
 
-        if not protocol.reference:
-            raise UsageError(
-                f"{world.scenario.source}: protocol.name: {protocol.name!r} runs on the vectorized engine only; "
-                "expected --engine vectorized (the reference engine implements single_text and compromise)"
-            )
-        unsupported = _beyond_reference(world.scenario)
-        if unsupported:
-            raise UsageError(
-                f"{world.scenario.source}: {unsupported[0]}: the reference engine implements the conference without "
-                "camps aligning, motions from the floor, the chair's show of hands, eligible-only tallies and the cost "
-                "of lost votes; "
-                "expected --engine vectorized"
-            )
 
-        return run_reference(world, seeds, negotiate=protocol.negotiates, policy=protocol.final_policy)
-    parts = [
-        protocol.run(world, Streams(seeds[i : i + batch]), trace, measure)
-        for i in range(0, len(seeds), batch)
-    ]
-    return Outcome.concatenate(parts)
+def _check_reference(world: World, protocol) -> None:
+    """Refuse a scenario the per-agent reference engine does not implement."""
+    if not protocol.reference:
+        raise UsageError(
+            f"{world.scenario.source}: protocol.name: {protocol.name!r} runs on the vectorized engine only; "
+            "expected --engine vectorized (the reference engine implements single_text and compromise)"
+        )
+    unsupported = _beyond_reference(world.scenario)
+    if unsupported:
+        raise UsageError(
+            f"{world.scenario.source}: {unsupported[0]}: the reference engine implements the conference without "
+            "camps aligning, motions from the floor, the chair's show of hands, eligible-only tallies and the cost "
+            "of lost votes; "
+            "expected --engine vectorized"
+        )
 
 
 def _beyond_reference(scenario: Scenario) -> list[str]:
@@ -78,9 +136,56 @@ def _beyond_reference(scenario: Scenario) -> list[str]:
     return [key for key, value in switches.items() if value]
 
 
+class _Report:
+    """What a run reports (the summary, the per-state table) from its :class:`RunTally`."""
+
+    scenario: Scenario
+    world: World
+    seed: int
+    engine: str
+    seconds: float
+    data: Dataset
+    tally: RunTally
+    replications: int
+
+    @property
+    def known_total(self) -> int:
+        """Decisions known in the whole record (seated or not)."""
+        return self.tally.known_total
+
+    def countries(self) -> pd.DataFrame:
+        """Per seated state: the record, P(sign), the share of replications signing, gain, mean positions."""
+        return self.tally.countries()
+
+    def summary(self) -> dict:
+        """Everything ``wcitsim run --json`` prints (keys documented in docs/cli.md)."""
+        s = self.scenario
+        return {
+            "scenario": {
+                "name": s.meta.name,
+                "title": s.meta.title,
+                "file": s.source,
+                "digest": s.digest,
+                "protocol": s.protocol.name,
+                "chair_policy": s.chair.policy,
+                "voting_rule": s.voting.rule,
+                "clauses": list(self.world.agenda.ids),
+            },
+            "engine": self.engine,
+            "replications": self.replications,
+            "seed": self.seed,
+            **self.tally.summary(),
+            "timing": {
+                "seconds": self.seconds,
+                "replications_per_second": self.replications / self.seconds if self.seconds > 0 else None,
+            },
+            "version": __version__,
+        }
+
+
 @dataclass
-class RunResult:
-    """A scenario's replications and their comparison with the record."""
+class RunResult(_Report):
+    """A scenario's replications, every outcome kept, and their comparison with the record."""
 
     scenario: Scenario
     world: World
@@ -95,69 +200,30 @@ class RunResult:
     def replications(self) -> int:
         return len(self.seeds)
 
-    @property
-    def known_total(self) -> int:
-        """Decisions known in the whole record (seated or not)."""
-        return int(known_decisions(self.data.record["decision"]).sum())
-
-    def countries(self) -> pd.DataFrame:
-        """Per seated state: the record, P(sign), the share of replications signing, gain, mean positions."""
-        w, o = self.world, self.outcome
-        frame = pd.DataFrame(
-            {
-                "iso3": list(w.iso3),
-                "name": list(w.names),
-                "itu_region": list(w.region),
-                "group": list(w.group),
-                "record": w.record.to_numpy(),
-                "p_sign": o.probability.mean(axis=0),
-                "sign_rate": o.signed.mean(axis=0),
-                "gain": o.gain.mean(axis=0),
-                "capability": w.capability,
-            }
-        )
-        for k, clause in enumerate(w.agenda.ids):
-            frame[f"position_{clause}"] = o.position[:, :, k].mean(axis=0)
-            frame[f"vote_{clause}"] = o.votes[:, :, k].mean(axis=0)
-        frame["vote_weight"] = w.eligibility
-        return frame
+    @cached_property
+    def tally(self) -> RunTally:
+        """The run's statistics (the same as a streamed run's of the same seeds)."""
+        tally = RunTally(self.world, self.data)
+        tally.add(self.outcome)
+        return tally
 
     def record_vote(self) -> pd.DataFrame | None:
         """Per replication, the record's vote (:func:`~wcitsim.experiments.instruments.record_vote_table`)."""
         return record_vote_table(self.world, self.outcome, self.data.facts)
 
-    def summary(self) -> dict:
-        """Everything ``wcitsim run --json`` prints (keys documented in docs/cli.md)."""
-        w, o, s = self.world, self.outcome, self.scenario
-        facts = self.data.facts
-        probability = pd.Series(o.probability.mean(axis=0), index=list(w.iso3))
-        region = pd.Series(list(w.region), index=list(w.iso3))
-        return {
-            "scenario": {
-                "name": s.meta.name,
-                "title": s.meta.title,
-                "file": s.source,
-                "digest": s.digest,
-                "protocol": s.protocol.name,
-                "chair_policy": s.chair.policy,
-                "voting_rule": s.voting.rule,
-                "clauses": list(w.agenda.ids),
-            },
-            "engine": self.engine,
-            "replications": self.replications,
-            "seed": self.seed,
-            "split": split_summary(o.signed, w.record, facts.eligible, facts.signed, self.known_total),
-            "countries": country_scores(probability, w.record, region),
-            "text": text_summary(o.text, o.contested, o.tallies, w.agenda, o.declared),
-            "field": field_summary(o),
-            "projected_signatories": o.projected.mean(axis=0).tolist(),
-            "record_vote": record_vote(w, o, facts),
-            "timing": {
-                "seconds": self.seconds,
-                "replications_per_second": self.replications / self.seconds if self.seconds > 0 else None,
-            },
-            "version": __version__,
-        }
+
+@dataclass
+class StreamedRun(_Report):
+    """A scenario's replications, tallied as they streamed (:func:`stream_scenario`), none kept."""
+
+    scenario: Scenario
+    world: World
+    seed: int
+    replications: int
+    engine: str
+    tally: RunTally = field(repr=False)
+    seconds: float
+    data: Dataset = field(repr=False)
 
 
 def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[dict[str, float], pd.Series]:
@@ -186,6 +252,16 @@ def experiment_outcomes(world: World, outcome: Outcome, data: Dataset) -> tuple[
     }, probability
 
 
+def run_settings(scenario: Scenario, replications, seed, engine, data) -> tuple[int, int, str, Dataset]:
+    """The replications, root seed, engine and dataset of a run: those given, else the scenario's ``[run]``."""
+    return (
+        replications or scenario.run.replications,
+        scenario.run.seed if seed is None else seed,
+        engine or scenario.run.engine,
+        data or load_dataset(),
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     replications: int | None = None,
@@ -198,12 +274,38 @@ def run_scenario(
     Each replication's integer seed is a child of ``SeedSequence(seed)``, so
     results do not depend on how replications are batched or distributed.
     """
-    data = data or load_dataset()
-    replications = replications or scenario.run.replications
-    seed = scenario.run.seed if seed is None else seed
-    engine = engine or scenario.run.engine
+    replications, seed, engine, data = run_settings(scenario, replications, seed, engine, data)
     world = build_world(scenario, data)
     seeds = replication_seeds(seed, replications)
     start = time.perf_counter()
     outcome = run_outcome(world, seeds, engine)
     return RunResult(scenario, world, seed, seeds, engine, outcome, time.perf_counter() - start, data)
+
+
+def stream_scenario(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: str | None = None,
+    data: Dataset | None = None,
+    sink: Sink | None = None,
+    batch: int = BATCH,
+) -> StreamedRun:
+    """Run a scenario's replications batch by batch, tallying each and handing it to ``sink``; keep none.
+
+    The same seeds give the summary of :func:`run_scenario`, whatever ``batch``.
+    ``seconds`` counts running and tallying the replications, not the sink's work.
+    """
+    replications, seed, engine, data = run_settings(scenario, replications, seed, engine, data)
+    world = build_world(scenario, data)
+    tally = RunTally(world, data)
+    first, sinking, start = 0, 0.0, time.perf_counter()
+    for seeds, outcome in outcome_batches(world, seed_batches(seed, replications, batch), engine):
+        columns = tally.add(outcome)
+        if sink is not None:
+            begun = time.perf_counter()
+            sink(world, first, seeds, outcome, columns)
+            sinking += time.perf_counter() - begun
+        first += len(seeds)
+    seconds = time.perf_counter() - start - sinking
+    return StreamedRun(scenario, world, seed, replications, engine, tally, seconds, data)

@@ -27,7 +27,7 @@ import json
 import math
 import shlex
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -226,27 +226,35 @@ def _prepare(spec: SweepSpec, folder: Path, out: Path, experiments: pd.DataFrame
         write_json_atomic(staging / "meta.json", meta)
 
 
-def _tasks(spec: SweepSpec, experiments: pd.DataFrame, data_dir, per_task: int) -> list[dict]:
-    names = list(spec.parameters)
-    rows = [
-        {
-            "experiment": int(r.experiment),
-            "seed": int(r.seed),
-            "parameters": {n: float(getattr(r, f"p{i}")) for i, n in enumerate(names)},
-        }
-        for r in experiments.rename(columns={n: f"p{i}" for i, n in enumerate(names)}).itertuples()
-    ]
-    return [
-        {
-            "task": t,
-            "experiments": rows[i : i + per_task],
-            "scenario": spec.scenario.raw,
-            "source": spec.scenario.source,
-            "replications": spec.sweep.replications,
-            "data_dir": None if data_dir is None else str(data_dir),
-        }
-        for t, i in enumerate(range(0, len(rows), per_task))
-    ]
+class _Tasks(Sequence):
+    """The sweep's tasks, ``per_task`` consecutive experiments each, each made when read (never all at once)."""
+
+    def __init__(self, spec: SweepSpec, experiments: pd.DataFrame, data_dir, per_task: int) -> None:
+        self.spec, self.data_dir, self.per_task = spec, data_dir, per_task
+        self.columns = {c: experiments[c].to_numpy() for c in ("experiment", "seed", *spec.parameters)}
+
+    def rows(self, t: int) -> range:
+        """The rows of the experiments of task ``t``."""
+        return range(len(self.columns["seed"]))[t * self.per_task : (t + 1) * self.per_task]
+
+    def __len__(self) -> int:
+        return -(-len(self.columns["seed"]) // self.per_task)
+
+    def __getitem__(self, t: int) -> dict:
+        if not 0 <= t < len(self):
+            raise IndexError(t)
+        c, names = self.columns, list(self.spec.parameters)
+        experiments = [
+            {"experiment": int(c["experiment"][i]), "seed": int(c["seed"][i]),
+             "parameters": {n: float(c[n][i]) for n in names}}
+            for i in self.rows(t)
+        ]  # fmt: skip
+        return {"task": t, "experiments": experiments, "scenario": self.spec.scenario.raw,
+                "source": self.spec.scenario.source, "replications": self.spec.sweep.replications,
+                "data_dir": None if self.data_dir is None else str(self.data_dir)}  # fmt: skip
+
+
+_tasks = _Tasks  # the tasks of a sweep's experiments
 
 
 def finished_tables(folder: Path, meta: dict) -> bool:
@@ -262,12 +270,13 @@ def finished_tables(folder: Path, meta: dict) -> bool:
         return False
 
 
-def _read_part(path: Path, resume: str) -> pd.DataFrame:
-    """A task's part, or the one-line refusal that says how to run the task again."""
+def _read_part(path: Path, resume: str):
+    """A task's part as an Arrow table, or the one-line refusal that says how to run the task again."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     try:
-        return pd.read_parquet(path)
+        return pq.ParquetFile(path).read(use_threads=False)
     except (OSError, pa.ArrowException) as err:
         raise UsageError(
             f"{path}: not a table this sweep wrote ({str(err).splitlines()[0]}); expected to remove it "
@@ -285,20 +294,25 @@ def _continuable(folder: Path, resume: str) -> Iterator[None]:
 
 
 def _write_final(folder: Path, parts: Path, tasks: int, meta: dict, resume: str) -> None:
-    """Join the parts into the final tables (one part in memory at a time), then mark the sweep finished."""
-    import pyarrow as pa
+    """Join the parts into the final tables, then mark the sweep finished.
+
+    The tables stream: each part is read, sorted and appended as one row group (the
+    parts hold consecutive experiments, in task order), so the merge holds one part in
+    memory whatever the size of the sweep; Arrow tables throughout, no pandas frames.
+    """
     import pyarrow.parquet as pq
 
     def join(kind: str, order: list[str]) -> Callable[[Path], None]:
         def write(tmp: Path) -> None:
             writer = None
             try:
-                for t in range(tasks):  # tasks hold consecutive experiments: in task order, sorted within
-                    frame = _read_part(parts / f"{kind}-{t:05d}.parquet", resume).sort_values(order)
-                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                for t in range(tasks):
+                    part = _read_part(parts / f"{kind}-{t:05d}.parquet", resume)
+                    table = part.sort_by([(column, "ascending") for column in order])
                     if writer is None:
                         writer = pq.ParquetWriter(tmp, table.schema)
                     writer.write_table(table.cast(writer.schema))
+                    del part, table
             finally:
                 if writer is not None:
                     writer.close()
@@ -361,15 +375,16 @@ def run_sweep(
         with _continuable(folder, resume_command):
             parts.mkdir(exist_ok=True)
         done = {
-            t["task"]
-            for t in tasks
-            if (parts / f"outcomes-{t['task']:05d}.parquet").is_file()
-            and (parts / f"states-{t['task']:05d}.parquet").is_file()
+            t
+            for t in range(len(tasks))
+            if (parts / f"outcomes-{t:05d}.parquet").is_file()
+            and (parts / f"states-{t:05d}.parquet").is_file()
         }
-        todo = [t for t in tasks if t["task"] not in done]
+        todo = [t for t in range(len(tasks)) if t not in done]
         reps = spec.sweep.replications
         total = len(experiments) * reps
-        finished = (len(experiments) - sum(len(t["experiments"]) for t in todo)) * reps
+        finished = (len(experiments) - sum(len(tasks.rows(t)) for t in todo)) * reps
+        todo = (tasks[t] for t in todo)  # each task made as the executor takes it
         for task, result in ex.map_unordered(run_task, todo):
             with _continuable(folder, resume_command):
                 _write_parquet(result["states"], parts / f"states-{task['task']:05d}.parquet")
