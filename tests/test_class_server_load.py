@@ -25,7 +25,7 @@ import pytest
 pytest.importorskip("uvicorn")
 
 from wcitsim.teach.classroom.drill import ClassServer
-from wcitsim.teach.classroom.server import (
+from wcitsim.teach.classroom.guards import (
     ATTEMPTS,
     CONNECTIONS_PER_CLIENT,
     MAX_BODY,

@@ -23,7 +23,9 @@ from wcitsim.core.world import Streams, build_world
 from wcitsim.data import load_dataset
 from wcitsim.errors import UsageError
 from wcitsim.io.scenario import load_scenario
+from wcitsim.teach.classroom.glossary import display_name, glossary
 from wcitsim.teach.classroom.room import ClassRoom, Refused, Settings, load_class, new_class
+from wcitsim.teach.classroom.views import LIKELY, UNLIKELY, group_outlook
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "wcit2012.toml"
@@ -162,7 +164,7 @@ def test_students_who_do_nothing_leave_the_model_run_unchanged(tmp_path):
     assert all(row["won"] == 0 and row["text_won"] == 0 for row in d["delegations"])
     assert {row["iso3"] for row in d["students"]} == {"USA", "CHN", "KEN"}
     assert all(row["deviation"] is None and row["acted_steps"] == 0 for row in d["students"])
-    assert d["record"] == {"signed_known": 56, "known": 100, "eligible": 144, "signed": 89}
+    assert d["record"] == {"signed_known": 56, "known": 100, "eligible": 144, "signed": 89, "members": 193}
     m = d["model_range"]
     assert m["runs"] == 200 and m["signed_interval"][0] <= m["signed_mean"] <= m["signed_interval"][1]
     assert all(0 < share <= 1 for share in m["text_share"])  # the class's text is among the model's own
@@ -366,6 +368,60 @@ def test_the_briefing_card_is_the_seeded_interest(tmp_path):
     assert json.dumps(view)  # plain JSON
 
 
+def test_the_group_outlook_sorts_the_members_into_likely_undecided_and_unlikely():
+    w = WORLDS["wcit2012"]
+    p = np.linspace(0.0, 1.0, w.n)  # every probability from 0 to 1 across the seated states
+    i = list(w.iso3).index("KEN")
+    outlook = group_outlook(w, p, i)
+    members = [m for kind in ("likely", "undecided", "unlikely") for m in outlook[kind]]
+    group = {w.iso3[j] for j in np.flatnonzero(w.group == w.group[i])}
+    assert {m["iso3"] for m in members} == group and len(members) == len(group)  # each member once
+    assert [m["p"] for m in members] == sorted((m["p"] for m in members), reverse=True)
+    assert all(m["p"] >= LIKELY for m in outlook["likely"]) and all(
+        m["p"] < UNLIKELY for m in outlook["unlikely"]
+    )
+    assert all(UNLIKELY <= m["p"] < LIKELY for m in outlook["undecided"])
+    ken = next(m for m in members if m["iso3"] == "KEN")
+    assert ken == {"iso3": "KEN", "name": "Kenya", "p": round(float(p[i]), 2)}
+    # the bounds as the page shows them: 64.99 % is shown 65 % and likely, 34.49 % is shown 34 % and unlikely
+    cut = group_outlook(w, np.where(np.arange(w.n) == i, 0.6499, 0.3449), i)
+    assert [m["iso3"] for m in cut["likely"]] == ["KEN"] and not cut["undecided"]
+    assert len(cut["unlikely"]) == len(group) - 1
+
+
+def test_the_pages_name_a_delegation_once_and_in_full(tmp_path):
+    r = room(tmp_path)
+    seat = r.claim("ABCD", "USA")
+    view = r.student_view(seat)
+    assert view["name"] == "United States" and view["students_at_table"] == [
+        {"iso3": "USA", "name": "United States"}
+    ]
+    assert r.teacher_view()["seats"][0]["name"] == "United States"
+    names = {d["iso3"]: d["name"] for d in r.delegations("ABCD")}
+    assert (
+        names["GBR"] == "United Kingdom"
+        and names["ARE"] == "United Arab Emirates"
+        and names["KEN"] == "Kenya"
+    )
+    assert display_name("FRA", "France") == "France"
+
+
+def test_the_glossary_defines_the_briefing_cards_terms_in_one_line_each():
+    terms = glossary()
+    spellings = {m for t in terms for m in t["match"]}
+    needed = {"recognized operating agencies", "authorized operating agencies", "Art. 5A", "Art. 5B",
+              "sending-party-network-pays", "Res. PLEN/3", "salience", "1988"}  # fmt: skip
+    assert needed <= spellings
+    assert {str(g) for g in WORLDS["wcit2012"].group_names} - {"none"} <= spellings  # every regional group
+    for t in terms:
+        assert t["definition"].endswith(".") and "\n" not in t["definition"] and len(t["definition"]) < 260, t
+    assert len(spellings) == sum(len(t["match"]) for t in terms)  # a spelling marks one term only
+    w = WORLDS["wcit2012"]
+    for labels in w.agenda.labels:  # every clause's options but the plain ones are explained
+        for option in labels:
+            assert option in {"none", "no Internet text"} or any(m in option for m in spellings), option
+
+
 # --------------------------------------------------------------------------- saving and resuming
 
 
@@ -420,6 +476,24 @@ def test_a_class_saved_at_any_point_resumes_to_the_same_outcome(tmp_path_factory
     np.testing.assert_array_equal(whole.conference.signed, resumed.conference.signed)
     np.testing.assert_array_equal(whole.conference.text, resumed.conference.text)
     assert whole.debrief() == resumed.debrief()
+
+
+def test_a_running_clock_resumes_with_the_time_it_had_not_the_time_the_server_was_down(tmp_path):
+    clock = Clock()
+    r = room(tmp_path, clock=clock)  # 120 s per turn
+    r.advance()
+    clock.now += 30
+    r.heartbeat()  # the server saves the time left every second while the clock runs
+    clock.now += 0.6  # the server dies 0.6 s after its last heartbeat ...
+    clock.now += 500  # ... and is down for 500 s, longer than the turn
+    again = load_class(tmp_path / "ABCD", clock=clock)
+    assert not again.paused and again.time_left() == pytest.approx(90.0)  # not 0, and not 89.4
+    clock.now += 10
+    assert again.time_left() == pytest.approx(80.0)  # and it runs again
+    r.set_options({"auto": True})
+    clock.now += 90
+    r.heartbeat()  # auto-advance needs no request: the heartbeat closes the turn
+    assert r.conference.closed == 1 and load_class(tmp_path / "ABCD", clock=clock).conference.closed == 1
 
 
 def test_a_resumed_class_keeps_pending_submissions_seats_and_clock(tmp_path):

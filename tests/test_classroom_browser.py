@@ -5,6 +5,12 @@ host but 127.0.0.1 unresolvable. They join, claim, negotiate two sessions, vote,
 sign and debrief; a student reloads and keeps the seat; the teacher frees a seat; a
 forged request for another delegation is refused. Screenshots go to results/test-artifacts/
 (class-1-teacher.png, class-2-student.png, class-3-debrief.png).
+
+Then the pages at a phone's 390 px and 1000, 1440 and 1920 px: the teacher's desk, a
+student's page and the debrief page fit the width (no sideways scrolling), name each
+delegation once, mark the current session, explain their terms, and come back on their
+own after the server is killed and resumed; no console error, no failed request.
+Screenshots: results/screenshots/class_<page>_<width>.png.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +33,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "results" / "test-artifacts"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "results" / "screenshots"
+WIDTHS = (390, 1000, 1440, 1920)
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
@@ -94,11 +103,11 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
             ken_seat = seat_line.split("Seat code ")[1].split()[0]
             late.get_by_label("seat code").fill(ken_seat)
             late.get_by_role("button", name="Join the team").click()
-            late.get_by_text("Kenya (KEN)").wait_for()
+            late.locator("#title", has_text="Kenya (KEN)").wait_for()
             teacher.get_by_text("Delegations played by students (3)").wait_for()
             # a team of two on one machine: a device counts once, however often it joins
             # (devices of their own count: test_classroom_server.py)
-            teacher.locator("#seats tr", has_text="KEN Kenya").get_by_text("1", exact=True).wait_for()
+            teacher.locator("#seats tr", has_text="Kenya (KEN)").get_by_text("1", exact=True).wait_for()
 
             teacher.get_by_role("button", name="Start the conference").click()
             for page in students.values():
@@ -121,7 +130,7 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
                    return [r.status, (await r.json()).error]; }"""
             )
             assert forged[0] == 403 and "cannot act for 'CHN'" in forged[1]
-            teacher.get_by_text("✓").first.wait_for()
+            teacher.locator("#seats td", has_text="✓").first.wait_for()
             teacher.screenshot(path=str(ARTIFACTS / "class-1-teacher.png"), full_page=True)
 
             teacher.get_by_role("button", name="Close this session").click()
@@ -163,7 +172,7 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
                     f"Your delegation {'did not sign' if iso == 'USA' else 'signed'} the Final Acts."
                 ).wait_for()
             rows = students["CHN"].locator("#debrief tr").all_inner_texts()
-            usa = next(r for r in rows if r.startswith("USA"))
+            usa = next(r for r in rows if r.startswith("United States (USA)"))
             assert "did not sign" in usa.split("\t")[6]  # the class column: the student's decision
             students["CHN"].locator("img[alt='debrief figure']").wait_for()
             teacher.screenshot(path=str(ARTIFACTS / "class-3-debrief.png"), full_page=True)
@@ -185,3 +194,109 @@ def test_a_teacher_and_three_delegations_play_a_short_conference(tmp_path):
     assert [r["step"] for r in saved["history"]] == ["session", "session", "vote", "sign"]
     assert saved["history"][-1]["signatures"] == {"USA": False, "CHN": True, "KEN": True}
     assert (tmp_path / server.code / "delegations.csv").exists()
+
+
+def _fits(page, width: int, what: str) -> None:
+    """``page`` at ``width`` px: nothing wider than the window (no sideways scrolling)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    wide, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert wide <= inner, f"{what} at {width} px is {wide} px wide"
+
+
+def test_the_class_pages_fit_every_width_and_come_back_after_a_crash(tmp_path):
+    from wcitsim.teach.classroom.glossary import GLOSSARY
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    server = ClassServer(tmp_path, "--sessions", "2", "--time-limit", "600")
+    problems, down = [], [False]  # console errors and failed requests; while the server is down, expected
+
+    def watch(page):
+        def note(text: str) -> None:
+            if not down[0]:
+                problems.append(text)
+
+        page.on("console", lambda m: note(f"console {m.text} at {m.location}") if m.type == "error" else None)
+        page.on("requestfailed", lambda r: note(f"failed {r.url} {r.failure}"))
+        page.on("response", lambda r: note(f"{r.status} {r.url}") if r.status >= 400 else None)
+        return page
+
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            teacher = watch(browser.new_context(viewport={"width": 1440, "height": 900}).new_page())
+            teacher.goto(f"{server.address}teacher?key={server.key}")
+            teacher.get_by_text(server.code, exact=True).wait_for()
+            student = watch(browser.new_context(viewport={"width": 1440, "height": 900}).new_page())
+            student.goto(server.address)
+            student.get_by_label("join code").fill(server.code)
+            student.get_by_role("button", name="Show delegations").click()
+            student.get_by_label("find a delegation").fill("USA")
+            student.get_by_role("button", name="Claim USA").click()
+            teacher.get_by_role("button", name="Start the conference").click()
+            student.get_by_role("heading", name="Session 1 of 2: the chair's draft").wait_for()
+            teacher.locator("#seats", has_text="United States (USA)").wait_for()
+            student.locator("#signatures dt").first.wait_for()
+
+            # the briefing card explains itself: names, the glossary, the group by its chance of signing
+            assert student.locator("#title").inner_text() == "United States (USA)"
+            assert "USA USA" not in teacher.inner_text("body") and "USA (USA)" not in student.inner_text(
+                "body"
+            )
+            art5a = student.locator("#briefing abbr", has_text="Art. 5A").first.get_attribute("title")
+            assert art5a.startswith("The new article on the security and robustness of networks")
+            assert (
+                student.locator("#briefing th abbr", has_text="CITEL")
+                .get_attribute("title")
+                .startswith("The Inter-American Telecommunication Commission")
+            )
+            assert student.locator("#terms dt").count() == len(GLOSSARY)
+            groups = student.locator("#signatures dt").all_inner_texts()
+            assert [g.split(" (")[0] for g in groups] == ["Likely to sign", "Undecided", "Unlikely to sign"]
+            assert "United States (USA)" in student.inner_text("#signatures")
+            for width in WIDTHS:
+                for name, page in (("teacher", teacher), ("student", student)):
+                    _fits(page, width, name)
+                    assert page.locator("#track [aria-current=step]").inner_text() == "1"  # session 1 of 2
+                    page.screenshot(path=str(SCREENSHOTS / f"class_{name}_{width}.png"), full_page=True)
+
+            # a crash: the pages say the server cannot be reached, then pick up where they were
+            left = "async () => (await (await fetch('/api/public')).json()).time_left"
+            before, killed = student.evaluate(left), time.monotonic()
+            down[0] = True
+            server.kill()
+            for page in (teacher, student):
+                page.locator("#offline").wait_for(state="visible")
+            server = ClassServer(tmp_path, "--resume", server.code, port=server.port)
+            for page in (teacher, student):
+                page.locator("#offline").wait_for(state="hidden")
+            down[0] = False
+            assert student.locator("#track [aria-current=step]").inner_text() == "1"
+            after, downtime = student.evaluate(left), time.monotonic() - killed
+            assert downtime > 2 and after >= before - 1.5  # the clock stood still while the server was down
+
+            # the end: the debrief on the desk, on the student's page and as the page to hand out
+            teacher.evaluate(
+                """async () => { for (let i = 0; i < 6; i++) {
+                     const r = await (await fetch("/api/teacher/advance", {method: "POST", body: "{}"})).json();
+                     if (r.phase === "done") return; } }"""
+            )
+            teacher.get_by_role("heading", name="Student delegations").wait_for()
+            teacher.get_by_role("button", name="Show the debrief to students").click()
+            student.get_by_role("heading", name="Student delegations").wait_for()
+            assert student.get_by_text("The debrief appears here when the teacher opens it").count() == 0
+            for width in WIDTHS:
+                for name, page in (("teacher", teacher), ("student", student)):
+                    _fits(page, width, f"{name} (debrief)")
+                    assert page.locator("#track [aria-current=step]").inner_text() == "Debrief"
+            assert "won / lost (utility)" in teacher.inner_text("#debrief")
+            handout = watch(browser.new_page())
+            handout.goto((tmp_path / server.code / "debrief.html").as_uri())
+            handout.get_by_role("heading", name="Student delegations").wait_for()
+            assert handout.locator("#debrief abbr[title]").count() > 0  # the glossary travels with the page
+            for width in WIDTHS:
+                _fits(handout, width, "debrief page")
+                handout.screenshot(path=str(SCREENSHOTS / f"class_debrief_{width}.png"), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
+    assert not problems, problems[:5]

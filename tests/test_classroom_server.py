@@ -12,6 +12,7 @@ import random
 import socket
 import subprocess
 import sys
+import time
 import urllib.parse
 
 import pytest
@@ -22,7 +23,8 @@ from hypothesis import strategies as st
 pytest.importorskip("uvicorn")
 
 from wcitsim.teach.classroom.drill import ClassServer, drill
-from wcitsim.teach.classroom.server import ATTEMPTS, MAX_BODY, PAGES, REFILL_SECONDS, Attempts
+from wcitsim.teach.classroom.guards import ATTEMPTS, MAX_BODY, REFILL_SECONDS, Attempts
+from wcitsim.teach.classroom.server import HEARTBEAT_SECONDS, PAGES
 
 
 def call(
@@ -180,7 +182,10 @@ def test_a_restarted_server_resumes_the_class(tmp_path):
     call(srv.address, "/api/move", {"seat": seat["seat"], "iso3": "KEN", "positions": {"internet": 1}})
     _, before = call(srv.address, f"/api/state?seat={seat['seat']}")
     srv.stop()
-    assert any(f"resume with: wcitsim teach --class --resume {srv.code}" in line for line in srv.output)
+    resume = f"wcitsim teach --class --resume {srv.code} --folder {tmp_path.resolve()} --port {srv.port} --host 127.0.0.1"
+    assert resume in srv.banner  # from any folder, on the same address
+    assert any(f"stopped in session 2 of 3; saved in {tmp_path / srv.code}; resume with: {resume}" in line
+               for line in srv.output), srv.output  # fmt: skip
     again = ClassServer(tmp_path, "--resume", srv.code)
     try:
         assert "resumed" in again.banner and again.key == srv.key and again.code == srv.code
@@ -188,6 +193,33 @@ def test_a_restarted_server_resumes_the_class(tmp_path):
         assert after["session"] == 2 and after["iso3"] == "KEN"
         assert after["submitted"] == {"internet": 1}  # the open session's submission survived
         assert after["clauses"] == before["clauses"]
+    finally:
+        again.stop()
+
+
+def test_a_class_killed_with_sigkill_resumes_on_its_port_at_once_with_its_clock(tmp_path):
+    srv = ClassServer(tmp_path, "--sessions", "3", "--time-limit", "600")
+    call(srv.address, "/api/teacher/advance", {"key": srv.key})
+    held = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)  # a student's open connection
+    held.request("GET", "/api/public")
+    held.getresponse().read()
+    time.sleep(1.5)  # the clock runs, and the heartbeat saves it
+    before = call(srv.address, "/api/public")[1]["time_left"]
+    killed = time.monotonic()
+    srv.kill()
+    held.close()  # the killed server's side of it lingers in TIME_WAIT
+    saved = json.loads((tmp_path / srv.code / "class.json").read_text())["remaining"]
+    assert before <= saved <= before + HEARTBEAT_SECONDS + 0.2  # the time left, saved every heartbeat
+    again = ClassServer(tmp_path, "--resume", srv.code, port=srv.port)
+    try:
+        up = time.monotonic() - killed
+        after = call(again.address, "/api/public")[1]
+        down = time.monotonic() - killed
+        assert up < 5, f"the class took {up:.1f} s to be served again on its port"
+        assert "resumed" in again.banner and after["session"] == 1 and not after["paused"]
+        # the time left at the kill, give or take the heartbeat; a clock that ran on would show before - down
+        assert before - 1.0 <= after["time_left"] <= before + HEARTBEAT_SECONDS + 0.5, (before, after, down)
+        assert down > 1.2  # so the check tells a clock that stood still from one that ran on
     finally:
         again.stop()
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from wcitsim.cli import main
 from wcitsim.errors import ScenarioError, UsageError
 from wcitsim.experiments import sweeps
+from wcitsim.experiments.analysis import wide_intervals
 from wcitsim.experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from wcitsim.experiments.sweep_run import _tasks, run_sweep
 from wcitsim.experiments.sweeps import (
@@ -266,10 +267,23 @@ def test_analyze_grid_and_sobol(tmp_path, capsys):
         main(["sweep", str(_spec(tmp_path, body, "sob")), "--out", str(out), "--workers", "2", "--quiet"])
         == 0
     )
+    capsys.readouterr()
     assert main(["analyze", str(out / "sob")]) == 0
+    printed = capsys.readouterr()
     indices = pd.read_csv(out / "sob" / "analysis" / "indices.csv")
     assert set(indices.columns) >= {"S1", "S1_conf", "ST", "ST_conf"} and len(indices) == 2 * 5
-    assert (out / "sob" / "analysis" / "indices_sobol.png").exists()
+    header = (out / "sob" / "analysis" / "indices_sobol.png").read_bytes()[16:24]
+    width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+    assert width / height <= 2.5, (width, height)
+    # N = 8: the warning names every interval wider than its index (or than 0.05), on stderr and in the summary
+    wide = wide_intervals(indices, 8)
+    assert not wide.empty
+    warning = f"{len(wide)} of 20 Sobol confidence intervals are wider than their index"
+    assert f"wcitsim analyze: warning: {warning}" in printed.err and f"**Warning**: {warning}" in printed.out
+    assert f"about N = {wide['samples_needed'].max():,} would do" in printed.err
+    # the bootstrap intervals are seeded: the same tables again
+    assert main(["analyze", str(out / "sob")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sob" / "analysis" / "indices.csv"), indices)
     capsys.readouterr()
     assert main(["analyze", str(tmp_path / "nothing")]) == 2
 

@@ -8,38 +8,183 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wcitsim.plotting_maps import plot_sign_map  # the map has a module of its own
+
 __all__ = [
+    "indices_figure",
+    "panel_figure",
     "plot_field",
+    "plot_heatmap",
+    "plot_indices",
     "plot_region_bars",
     "plot_reliability",
     "plot_sign_map",
     "plot_text_by_session",
 ]
 
-REGION_TITLES = {
-    "A": "A Americas",
-    "B": "B W. Europe",
-    "C": "C E. Europe/N. Asia",
-    "D": "D Africa",
-    "E": "E Asia/Australasia",
-    "": "unassigned",
+
+def plot_text_by_session(
+    drafts: np.ndarray, clauses: list[str], final_acts: np.ndarray, ax, columns: int = 4
+):
+    """The chair's draft by session (drafts: R × S × K), one small panel per clause, inset in ``ax``.
+
+    Each panel (``ax.child_axes``, in clause order, titled and labelled with its clause) shows the mean draft
+    over the replications, the band of 90 % of them, and the Final Acts as a star after the last session;
+    the panels share their axes, so clauses that draft alike stay apart. ``ax`` keeps only the title.
+    """
+    mean = drafts.mean(axis=0)
+    low, high = np.quantile(drafts, [0.05, 0.95], axis=0)
+    sessions = np.arange(1, mean.shape[0] + 1)
+    rows = -(-len(clauses) // columns)
+    ax.set_axis_off()
+    left, bottom, gap_x, gap_y = 0.09, 0.13, 0.025, 0.11
+    width = (1 - left - gap_x * (columns - 1)) / columns
+    height = (0.93 - bottom - gap_y * (rows - 1)) / rows
+    for k, clause in enumerate(clauses):
+        r, c = divmod(k, columns)
+        panel = ax.inset_axes(
+            [left + c * (width + gap_x), bottom + (rows - 1 - r) * (height + gap_y), width, height]
+        )
+        colour = f"C{k % 10}"
+        panel.fill_between(sessions, low[:, k], high[:, k], color=colour, alpha=0.2, linewidth=0)
+        panel.plot(sessions, mean[:, k], marker=".", markersize=3, color=colour, label=clause)
+        if np.isfinite(final_acts[k]):
+            panel.plot(sessions[-1] + 1, final_acts[k], marker="*", markersize=9, color=colour)
+        panel.set_title(clause, fontsize=8, pad=2)
+        panel.set_ylim(-0.08, 1.08)
+        panel.set_xlim(0.5, sessions[-1] + 1.6)
+        panel.set_yticks([0, 0.5, 1], ["0", ".5", "1"] if c == 0 else [])
+        panel.tick_params(labelsize=7, length=2)
+        if r < rows - 1 and k + columns < len(clauses):
+            panel.set_xticklabels([])
+        panel.grid(alpha=0.3, linewidth=0.5)
+    ax.text(0.5 + left / 2, 0.0, "session", transform=ax.transAxes, ha="center", va="bottom", fontsize=8)
+    ax.text(0.0, 0.5, "draft (0 = 1988 / narrow, 1 = widest reach)", transform=ax.transAxes, rotation=90,
+            ha="left", va="center", fontsize=8)  # fmt: skip
+    ax.set_title(
+        "The chair's draft by session (line: mean, band: 90 % of replications, ★ Final Acts)", fontsize=9
+    )
+    return ax
+
+
+def plot_indices(
+    indices: pd.DataFrame, ax, keys: tuple[str, str] = ("S1", "ST"), wide: pd.DataFrame | None = None
+):
+    """One output's sensitivity indices: a row per parameter, a bar per index in ``keys``.
+
+    ``indices`` has ``parameter``, the ``keys`` and, where known, ``<key>_conf`` (drawn as the 95 % interval).
+    A bar is hatched where ``wide[key]`` is true: its interval is too wide to tell the index from 0.
+    """
+    y = np.arange(len(indices))
+    height = 0.8 / len(keys)
+    for j, (key, colour) in enumerate(zip(keys, ("tab:blue", "tab:orange"), strict=False)):
+        conf = indices[f"{key}_conf"].to_numpy(float) if f"{key}_conf" in indices else None
+        bars = ax.barh(y - 0.4 + height * (j + 0.5), indices[key].to_numpy(float), height, xerr=conf,
+                       color=colour, label=key, error_kw={"elinewidth": 1, "capsize": 2})  # fmt: skip
+        if wide is not None and key in wide:
+            for bar, hatched in zip(bars, wide[key].to_numpy(bool), strict=True):
+                if hatched:
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("0.25")
+    ax.set_yticks(y, indices["parameter"], fontsize=8)
+    ax.set_ylim(len(indices) - 0.5, -0.5)
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", alpha=0.3, linewidth=0.5)
+    return ax
+
+
+def plot_heatmap(
+    pivot: pd.DataFrame, ax, norm, cmap: str, label: str, fmt: str = "{:.2f}", marked=None, ticks=None
+):
+    """Two parameters' levels (``pivot``: rows × columns) as cells coloured on the fixed ``norm``, each with its value.
+
+    ``marked`` (a boolean array like ``pivot``) outlines cells, e.g. those that reproduce the record; ``ticks``
+    are the colour bar's.
+    """
+    from matplotlib.patches import Rectangle
+
+    values = pivot.to_numpy(float)
+    image = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, norm=norm)
+    ax.set_xticks(range(len(pivot.columns)), [f"{v:g}" for v in pivot.columns])
+    ax.set_yticks(range(len(pivot.index)), [f"{v:g}" for v in pivot.index])
+    ax.set_xlabel(pivot.columns.name)
+    ax.set_ylabel(pivot.index.name)
+    for (r, c), v in np.ndenumerate(values):
+        red, green, blue, _ = image.cmap(image.norm(v))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        ax.text(c, r, fmt.format(v), ha="center", va="center", color="w" if dark else "k", fontsize=8)
+        if marked is not None and marked[r, c]:
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="k", linewidth=2))
+    below, above = np.nanmin(values) < norm.vmin, np.nanmax(values) > norm.vmax
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above), "neither")
+    ax.figure.colorbar(image, ax=ax, label=label, extend=extend, ticks=ticks)
+    return ax
+
+
+def panel_figure(count: int, size: tuple[float, float] = (4.2, 3.4), **subplots):
+    """A figure of ``count`` panels of ``size`` inches, at most three to a row; spare panels hidden.
+
+    Three columns keep a figure of five or six panels under 2:1 and a parameter's name readable.
+    """
+    import matplotlib.pyplot as plt
+
+    columns = min(3, int(np.ceil(np.sqrt(count))))
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size[0] * columns, size[1] * rows), squeeze=False, **subplots
+    )
+    axes = list(axes.ravel())
+    for ax in axes[count:]:
+        ax.set_axis_off()
+    return fig, axes
+
+
+INDEX_NAMES = {
+    "S1": "S1, first order",
+    "ST": "ST, total order",
+    "mu_star": "μ*, mean |effect|",
+    "sigma": "σ of effects",
 }
 
 
-def plot_text_by_session(drafts: np.ndarray, clauses: list[str], final_acts: np.ndarray, ax):
-    """Mean draft per clause and session (drafts: R × S × K), with the Final Acts as markers at the end."""
-    mean = drafts.mean(axis=0)
-    sessions = np.arange(1, mean.shape[0] + 1)
-    for k, clause in enumerate(clauses):
-        line = ax.plot(sessions, mean[:, k], marker=".", label=clause)[0]
-        if np.isfinite(final_acts[k]):
-            ax.plot(sessions[-1] + 0.6, final_acts[k], marker="*", markersize=11, color=line.get_color())
-    ax.set_xlabel("session")
-    ax.set_ylabel("draft option (0 = 1988 / narrow, 1 = widest reach)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_title("The chair's draft by session (★ = Final Acts)")
-    ax.legend(fontsize="small", ncol=2, loc="best")
-    return ax
+def indices_figure(indices: pd.DataFrame, titles: dict[str, str], keys=("S1", "ST"), wide=None, note=None):
+    """A panel per output (``titles``: output → title, in order) with ``plot_indices``, and a legend panel.
+
+    ``indices`` has ``output``, ``parameter``, the ``keys`` and their ``<key>_conf``. ``wide`` (rows of
+    ``output``, ``parameter``, ``index``) names the bars to hatch; ``note`` is written under the legend.
+    """
+    import textwrap
+
+    from matplotlib.patches import Patch
+
+    fig, axes = panel_figure(len(titles) + 1, sharey=True)
+    for ax, (output, title) in zip(axes, titles.items(), strict=False):
+        part = indices[indices["output"] == output].reset_index(drop=True)
+        hatch = None
+        if wide is not None:
+            flagged = wide[wide["output"] == output]
+            hatch = pd.DataFrame({k: part["parameter"].isin(flagged.loc[flagged["index"] == k, "parameter"])
+                                  for k in keys})  # fmt: skip
+        plot_indices(part, ax, keys, hatch)
+        ax.set_title(textwrap.fill(title, 45), fontsize=9)
+        ax.set_xlabel("index" if "S1" in keys else "elementary effect", fontsize=8)
+    spare = axes[len(titles)]
+    spare.set_axis_off()
+    handles = [
+        Patch(color=c, label=INDEX_NAMES.get(k, k))
+        for k, c in zip(keys, ("tab:blue", "tab:orange"), strict=True)
+    ]
+    if note:
+        handles.append(
+            Patch(facecolor="white", edgecolor="0.25", hatch="///", label="interval wider than the index")
+        )
+    spare.legend(handles=handles, loc="upper left", title="bars ± 95 % interval (SALib)")
+    if note:
+        spare.text(0, 0.55, textwrap.fill(f"⚠ {note}", 60), transform=spare.transAxes, va="top", fontsize=8,
+                   color="darkred")  # fmt: skip
+    fig.tight_layout()
+    return fig
 
 
 def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | None = None):
@@ -80,47 +225,6 @@ def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | 
     handles, labels = ax.get_legend_handles_labels()
     more, more_labels = twin.get_legend_handles_labels()
     ax.legend(handles + more, labels + more_labels, fontsize="x-small", loc="lower left", ncol=2)
-    return ax
-
-
-def plot_sign_map(countries: pd.DataFrame, ax, columns: int = 6, title: str | None = None):
-    """A tile grid by ITU region: each tile a state, coloured by P(sign); the record as a mark.
-
-    ``countries`` needs ``iso3``, ``itu_region``, ``p_sign`` and ``record``. A dot
-    marks a recorded signature, a cross a recorded refusal; unknown stays unmarked.
-    """
-    from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
-    from matplotlib.patches import Rectangle
-
-    cmap, norm = colormaps["RdYlBu"], Normalize(0, 1)
-    x0, rows = 0, 1
-    for region in ("A", "B", "C", "D", "E", ""):
-        block = countries[countries["itu_region"].fillna("") == region].sort_values("iso3")
-        rows = max(rows, -(-len(block) // columns))
-        for i, row in enumerate(block.itertuples()):
-            x, y = x0 + i % columns, -(i // columns)
-            ax.add_patch(Rectangle((x, y), 0.95, 0.95, color=cmap(norm(row.p_sign))))
-            ax.text(x + 0.47, y + 0.62, row.iso3, ha="center", va="center", fontsize=5)
-            if row.record in ("signed", "not_signed"):
-                ax.text(
-                    x + 0.47,
-                    y + 0.25,
-                    "●" if row.record == "signed" else "✕",
-                    ha="center",
-                    va="center",
-                    fontsize=5,
-                )
-        ax.text(x0 + columns / 2, 1.4, REGION_TITLES[region], ha="center", fontsize=7)
-        x0 += columns + 1
-    ax.set_xlim(-0.5, x0)
-    ax.set_ylim(-rows + 0.5, 2.2)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    bar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.02)
-    bar.set_label("P(sign)")
-    ax.set_title(title or "P(sign) by state (● signed, ✕ did not sign on 14 Dec 2012, unmarked: unknown)")
     return ax
 
 

@@ -25,24 +25,26 @@ from wcitsim.teach import gametheory as gt
 __all__ = ["handout_html", "write_handout"]
 
 
-def _png(draw) -> str:
+def _png(draw=None, figure=None) -> str:
+    """A data URI of a PNG: of ``figure``, or of a 7 × 4 in figure whose axes ``draw`` fills."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    draw(ax)
-    fig.tight_layout()
+    if figure is None:
+        figure = Figure(figsize=(7, 4))
+        draw(figure.subplots())
+        figure.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
+    figure.savefig(buffer, format="png", dpi=110)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def _figures(result: RunResult) -> list[tuple[str, str]]:
     from wcitsim.core.measures import FIELD_MEASURES
-    from wcitsim.plotting import plot_field, plot_sign_map, plot_text_by_session
+    from wcitsim.plotting import plot_field, plot_text_by_session
+    from wcitsim.plotting_maps import sign_map_figure
 
     o, w = result.outcome, result.world
     out = []
@@ -60,7 +62,7 @@ def _figures(result: RunResult) -> list[tuple[str, str]]:
         )
     )
     out.append(
-        ("Who signs in the model, beside the record", _png(lambda ax: plot_sign_map(result.countries(), ax)))
+        ("Who signs in the model, beside the record", _png(figure=sign_map_figure(result.countries())))
     )
     return out
 

@@ -187,9 +187,7 @@ def _figures(v: Validation, scores: dict, folder: Path) -> None:
         }
     )
     fig, ax = plt.subplots(figsize=(12, 5))
-    plot_sign_map(
-        frame, ax, title=f"Out-of-fold P(sign), {model.name} (● signed, ✕ did not; unmarked: unknown)"
-    )
+    plot_sign_map(frame, ax, title=f"Out-of-fold P(sign), {model.name}")
     fig.tight_layout()
     fig.savefig(folder / "errors_map.png", dpi=140)
     plt.close(fig)

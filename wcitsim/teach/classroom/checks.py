@@ -15,6 +15,7 @@ from wcitsim.core.agenda import AgendaArrays
 from wcitsim.teach.classroom.steps import VOTES
 
 __all__ = [
+    "PHASE_WORDS",
     "REVEALABLE",
     "Devices",
     "Refused",
@@ -30,6 +31,14 @@ __all__ = [
 
 #: What the teacher may show students or hide from them: who may sign, and their group's position.
 REVEALABLE = ("projected", "group")
+#: Where the conference is in each phase, for a sentence ("the class stopped at the vote").
+PHASE_WORDS = {
+    "lobby": "in the lobby",
+    "negotiate": "in a negotiating session",
+    "vote": "at the vote",
+    "sign": "at the signing",
+    "done": "after the signing (the conference is over)",
+}
 
 
 class Refused(Exception):
@@ -112,7 +121,7 @@ def check_pending(
         elif phase == "negotiate":
             checked_positions(agenda, value)
         else:
-            raise ValueError(f"pending.{iso}: no submission is open in the {phase}")
+            raise ValueError(f"pending.{iso}: no submission is open {PHASE_WORDS.get(phase, phase)}")
 
 
 def checked_per_device(value: object, seated: int) -> int:
@@ -194,7 +203,7 @@ def checked_options(
     if not seconds(extend, 0):
         raise Refused(400, f"extend: {str(extend)[:20]!r}; expected seconds from 0 to 3600")
     if extend and phase in ("lobby", "done"):
-        raise Refused(409, f"no turn to extend in the {phase}")
+        raise Refused(409, f"no turn to extend {PHASE_WORDS[phase]}")
     limit = body.get("time_limit", time_limit)
     if not seconds(limit, 10):
         raise Refused(400, f"time_limit: {str(limit)[:20]!r}; expected seconds from 10 to 3600")

@@ -1,4 +1,9 @@
-"""The turn clock: a deadline for the open turn, which the teacher may pause and extend."""
+"""The turn clock: a deadline for the open turn, which the teacher may pause and extend.
+
+The class file holds the seconds left in the turn (written after every change and every
+second while the clock runs), so a server that stops and is resumed gives the turn back the
+time it had, not the time its deadline left after running on while the server was down.
+"""
 
 from __future__ import annotations
 
@@ -47,11 +52,20 @@ class TurnClock:
             self.deadline = max(self.deadline or 0.0, self.clock()) + seconds
 
     def to_dict(self) -> dict:
-        """The clock as the class file holds it."""
-        return {"deadline": self.deadline, "remaining": self.remaining, "paused": self.paused}
+        """The clock as the class file holds it: with an open turn, the seconds ``remaining`` in it now."""
+        remaining = None if self.deadline is None else self.left()
+        return {"deadline": self.deadline, "remaining": remaining, "paused": self.paused}
 
     def restore(self, state: dict) -> None:
-        """Take up the clock a class file holds (KeyError or ValueError if it holds none)."""
+        """Take up the clock a class file holds (KeyError or ValueError if it holds none).
+
+        The time the server was down does not count: an open turn restarts with the seconds
+        ``remaining`` when the file was written (a file that has none keeps its ``deadline``).
+        """
         self.deadline, self.remaining, self.paused = state["deadline"], state["remaining"], state["paused"]
+        if self.remaining is not None:
+            self.remaining = float(self.remaining)
         if self.deadline is not None:
             self.deadline = float(self.deadline)
+            if not self.paused and self.remaining is not None:
+                self.deadline, self.remaining = self.clock() + self.remaining, None

@@ -26,6 +26,7 @@ from wcitsim.data import Dataset
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import json_default, write_atomic, write_json_atomic, write_text_atomic
 from wcitsim.metrics import eligible_signatories, interval, known_decisions
+from wcitsim.teach.classroom.glossary import display_name, glossary
 from wcitsim.teach.classroom.steps import SessionClosed, Step
 from wcitsim.teach.classroom.store import Settings
 
@@ -134,7 +135,7 @@ def debrief(room: Played) -> dict:
     for i, iso in enumerate(w.iso3):
         rows.append({
             "iso3": iso,
-            "name": w.names[i],
+            "name": display_name(iso, w.names[i]),
             "group": str(w.group[i]),
             "played_by": "students" if iso in played else "model",
             "acted_steps": room.acted.get(iso, 0),
@@ -171,6 +172,7 @@ def debrief(room: Played) -> dict:
     final = w.agenda.final_acts
     return {
         "clauses": list(w.agenda.ids),
+        "clause_labels": [clause.label for clause in w.scenario.agenda.active],
         "model_range": _model_range(room, runs["class"], known, known_total),
         "final_acts": [None if np.isnan(v) else w.agenda.label_of(k, v) for k, v in enumerate(final)],
         "class": summary(runs["class"]),
@@ -180,6 +182,7 @@ def debrief(room: Played) -> dict:
             "known": int(known.sum()),
             "eligible": facts.eligible,
             "signed": facts.signed,
+            "members": facts.itu_member_states,
         },
         "delegations": table.to_dict(orient="records"),
         "students": table[table["played_by"] == "students"].to_dict(orient="records"),
@@ -222,12 +225,17 @@ def debrief_page(result: dict, figure: str) -> str:
     folder = resources.files("wcitsim.teach.classroom") / "static"
     style = (folder / "classroom.css").read_text(encoding="utf-8")
     script = (folder / "classroom.js").read_text(encoding="utf-8")
-    data = json.dumps(result, default=json_default, allow_nan=False).replace("</", "<\\/")
+    data, terms = (
+        json.dumps(x, default=json_default, allow_nan=False).replace("</", "<\\/")
+        for x in (result, glossary())
+    )
     return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>wcitsim class debrief</title>'
-        f'<style>{style}</style></head><body><main><section id="debrief"></section><section>{figure}</section>'
-        f'<div id="message" class="hidden"></div></main><script>{script}</script>'
-        f"<script>document.getElementById('debrief').innerHTML = debriefTables({data});</script></body></html>\n"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>wcitsim class debrief</title>'
+        f'<style>{style}</style></head><body><header><h1>WCIT-12 role play: the debrief</h1></header><main><section id="debrief"></section><section class="figure">{figure}'
+        f'</section><div id="message" class="hidden"></div></main><script>{script}</script>'
+        f"<script>setGlossary({terms}); document.getElementById('debrief').innerHTML = debriefTables({data});"
+        "</script></body></html>\n"
     )
 
 
@@ -248,7 +256,9 @@ def debrief_figure(result: dict) -> str:
         left.axvline(0, color="black", lw=0.8)
     else:
         left.text(0.5, 0.5, "no delegation was played by students", ha="center", va="center")
-    left.set_xlabel("payoff won (+) or lost (−) against the model-only run")
+    left.set_xlabel(
+        "payoff won (+) or lost (−) against the model-only run\n(in utility: a payoff runs from −1 to +1)"
+    )
     left.set_title("Student delegations")
     for label, key, style in (("class", "class", "-o"), ("model only", "model", "--s")):
         series = result[key]["projected"]

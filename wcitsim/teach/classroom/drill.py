@@ -168,14 +168,17 @@ class ClassServer:
     """`wcitsim teach --class` in a subprocess on a free loopback port, saving under ``folder``.
 
     ``address``, ``code`` and ``key`` come from the banner it prints; ``output`` collects
-    what it prints afterwards; ``stop()`` ends it as a teacher's Ctrl-C would (SIGTERM).
+    what it prints afterwards; ``stop()`` ends it as a teacher's Ctrl-C would (SIGTERM), ``kill()``
+    as a crash would (SIGKILL). ``port`` None takes a free one.
     """
 
-    def __init__(self, folder, *args: str) -> None:
+    def __init__(self, folder, *args: str, port: int | None = None) -> None:
         self.folder = Path(folder)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wcitsim", "teach", "--class", "--no-open", "--host", "127.0.0.1",
              "--port", str(self.port), "--folder", str(folder), *args],
@@ -209,6 +212,11 @@ class ClassServer:
 
     def stop(self) -> None:
         self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.drain.join(timeout=5)
+
+    def kill(self) -> None:
+        self.proc.kill()
         self.proc.wait(timeout=20)
         self.drain.join(timeout=5)
 

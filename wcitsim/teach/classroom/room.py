@@ -31,6 +31,7 @@ from wcitsim.errors import UsageError
 from wcitsim.io.scenario import load_scenario
 from wcitsim.teach.classroom import views
 from wcitsim.teach.classroom.checks import (
+    PHASE_WORDS,
     REVEALABLE,
     Devices,
     Refused,
@@ -98,9 +99,7 @@ class ClassRoom:
         self.history: list[Step] = []  # closed steps, replayed on loading
         self.pending: dict[str, dict | bool] = {}  # ISO3 → this phase's submission
         self.acted: dict[str, int] = {}  # ISO3 → steps in which its student acted
-        self.phase = "lobby"
-        self.auto = False
-        self.debrief_open = False
+        self.phase, self.auto, self.debrief_open = "lobby", False, False
         self.reveal = {"projected": True, "group": True}
         self.timings: list[float] = []  # seconds each advance took
         self.address: str | None = None  # where students join, as the server announces it
@@ -120,6 +119,12 @@ class ClassRoom:
         """Close the phase if its time ran out and the teacher chose auto-advance."""
         if self.auto and self.phase in ("negotiate", "vote", "sign") and self.time_left() == 0:
             self.advance()
+
+    def heartbeat(self) -> None:
+        """Every second: :meth:`tick`, and save the time left while the clock runs (a resumed turn restarts from it)."""
+        self.tick()
+        if self.time_left() and not self.paused:
+            self.save()
 
     # ---------------------------------------------------------------- the phases
     def advance(self) -> None:
@@ -185,7 +190,7 @@ class ClassRoom:
         """Stop the clock (students cannot act) or restart it with the time that was left."""
         paused = boolean(paused, "paused")
         if self.phase in ("lobby", "done"):
-            raise Refused(409, f"nothing to pause in the {self.phase}")
+            raise Refused(409, f"nothing to pause {views.where(self)}")
         self.turn.pause(paused)
         self.save()
 
@@ -262,19 +267,12 @@ class ClassRoom:
         if iso3 is not None and (not isinstance(iso3, str) or iso3.upper() != iso):
             raise Refused(403, f"your seat plays {iso}; you cannot act for {str(iso3)[:20]!r}")
         if self.phase != phase:
-            raise Refused(409, f"not now: the conference is in the {self.phase} phase, not the {phase} phase")
+            raise Refused(409, f"not now: the conference is {views.where(self)}, not {PHASE_WORDS[phase]}")
         if self.paused:
             raise Refused(409, "the session is suspended; wait for the chair")
         if self.time_left() == 0:
             raise Refused(409, "time is up for this turn; the model decides for delegations that did not act")
         return iso
-
-    def contested(self) -> list[str]:
-        """The ids of the clauses put to the vote (none before the deadline)."""
-        contested = self.conference.contested
-        if contested is None:
-            return []
-        return [c for c, x in zip(self.world.agenda.ids, contested[0], strict=True) if x]
 
     def move(self, seat: object, iso3: object, positions: object) -> None:
         """Set the seat's positions for this session: {clause id: option number (0 = first option)}."""
@@ -286,7 +284,7 @@ class ClassRoom:
     def vote(self, seat: object, iso3: object, votes: object) -> None:
         """Cast the seat's votes on contested clauses: {clause id: "yes" | "no" | "abstain"}."""
         iso = self._acting(seat, iso3, "vote")
-        checked = checked_votes(self.contested(), votes)
+        checked = checked_votes(views.contested(self), votes)
         self.pending[iso] = {**self.pending.get(iso, {}), **checked}
         self.save()
 
@@ -365,7 +363,7 @@ class ClassRoom:
                 if isinstance(step, VoteClosed) and not step.votes and self.phase == "sign":
                     continue  # replayed already: nothing was contested
                 self._close(step)
-        check_pending(state["pending"], self.phase, self.index, self.world.agenda, self.contested())
+        check_pending(state["pending"], self.phase, self.index, self.world.agenda, views.contested(self))
         self.pending = state["pending"]
         self.turn.restore(state)
         self.auto, self.debrief_open = bool(state["auto"]), bool(state["debrief_open"])

@@ -2,7 +2,8 @@
 
 Every view is plain JSON-ready data read from a class session (anything that has
 the attributes of :class:`Room`); none changes it. What a student sees of who may
-sign and of its group's position follows what the teacher chose to reveal.
+sign and of its group's position follows what the teacher chose to reveal. A
+delegation is shown by its full name (:func:`~wcitsim.teach.classroom.glossary.display_name`).
 """
 
 from __future__ import annotations
@@ -16,16 +17,34 @@ import numpy as np
 from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.conference import Conference
 from wcitsim.core.world import World
+from wcitsim.data import Dataset
+from wcitsim.teach.classroom.checks import PHASE_WORDS
+from wcitsim.teach.classroom.glossary import display_name
 from wcitsim.teach.classroom.steps import VOTE_NAMES
 from wcitsim.teach.classroom.store import FORMAT, Settings
 
-__all__ = ["Room", "claim_list", "public", "student_view", "teacher_view"]
+__all__ = [
+    "LIKELY",
+    "UNLIKELY",
+    "Room",
+    "claim_list",
+    "contested",
+    "group_outlook",
+    "public",
+    "student_view",
+    "teacher_view",
+    "where",
+]
+
+#: A group member is *likely* to sign from this probability up, *unlikely* below :data:`UNLIKELY`.
+LIKELY, UNLIKELY = 0.65, 0.35
 
 
 class Room(Protocol):
     """What the views read of a class session (:class:`wcitsim.teach.classroom.room.ClassRoom`)."""
 
     settings: Settings
+    data: Dataset
     world: World
     conference: Conference
     index: dict[str, int]
@@ -43,6 +62,42 @@ class Room(Protocol):
     per_device: int
 
     def time_left(self) -> float | None: ...
+
+
+def where(room: Room) -> str:
+    """Where the conference is, for a sentence: "in the lobby", "in session 2 of 6", "at the vote" ..."""
+    if room.phase == "negotiate":
+        return f"in session {min(room.conference.closed + 1, room.world.sessions)} of {room.world.sessions}"
+    return PHASE_WORDS[room.phase]
+
+
+def contested(room: Room) -> list[str]:
+    """The ids of the clauses put to the vote (none before the deadline)."""
+    if room.conference.contested is None:
+        return []
+    return [c for c, x in zip(room.world.agenda.ids, room.conference.contested[0], strict=True) if x]
+
+
+def _name(w: World, i: int) -> str:
+    return display_name(w.iso3[i], w.names[i])
+
+
+def group_outlook(w: World, p: np.ndarray, i: int) -> dict[str, list[dict]]:
+    """The members of delegation ``i``'s group by their chance of signing (``p``, N): likely, undecided, unlikely.
+
+    Each list runs from the most to the least likely to sign (then by name); a member's
+    ``p`` is rounded to the hundredth the pages show, and sorted by it.
+    """
+    members = [
+        {"iso3": w.iso3[j], "name": _name(w, j), "p": round(float(p[j]), 2)}
+        for j in np.flatnonzero(w.group == w.group[i])
+    ]
+    members.sort(key=lambda m: (-m["p"], m["name"]))
+    return {
+        "likely": [m for m in members if m["p"] >= LIKELY],
+        "undecided": [m for m in members if UNLIKELY <= m["p"] < LIKELY],
+        "unlikely": [m for m in members if m["p"] < UNLIKELY],
+    }
 
 
 def _option(agenda: AgendaArrays, k: int, value: float) -> int:
@@ -121,6 +176,11 @@ def public(room: Room) -> dict:
         "scenario": Path(room.settings.scenario).stem,
         "debrief_open": room.debrief_open,
         "reveal": dict(room.reveal),
+        "record": {  # the bases of the counts: Member States, those with signing rights, signatories
+            "members": room.data.facts.itu_member_states,
+            "eligible": room.data.facts.eligible,
+            "signed": room.data.facts.signed,
+        },
     }
 
 
@@ -132,12 +192,14 @@ def student_view(room: Room, seat: str, iso: str) -> dict:
         **public(room),
         "seat": seat.strip().upper(),
         "iso3": iso,
-        "name": w.names[i],
+        "name": _name(w, i),
         "group": str(w.group[i]),
         "team": room.members[iso],
         "clauses": _clause_rows(room, i),
         "submitted": room.pending.get(iso),
-        "students_at_table": sorted(set(room.seats.values())),
+        "students_at_table": [
+            {"iso3": s, "name": _name(w, room.index[s])} for s in sorted(set(room.seats.values()))
+        ],
     }
     signatures = _signatures(room)
     if signatures is not None and room.reveal["projected"]:
@@ -145,10 +207,7 @@ def student_view(room: Room, seat: str, iso: str) -> dict:
         view["signatures"] = signatures
         if p is not None:
             view["own_probability"] = round(float(p[i]), 2)
-            members = np.flatnonzero(w.group == w.group[i])
-            view["group_members"] = [
-                {"iso3": w.iso3[j], "name": w.names[j], "p": round(float(p[j]), 2)} for j in members
-            ]
+            view["group_outlook"] = group_outlook(w, p, i)
     if room.phase == "done":
         view["signed"] = bool(conf.signed[0, i])
     return view
@@ -167,7 +226,7 @@ def teacher_view(room: Room) -> dict:
         "seats": [
             {
                 "iso3": iso,
-                "name": w.names[room.index[iso]],
+                "name": _name(w, room.index[iso]),
                 "group": str(w.group[room.index[iso]]),
                 "team": n,
                 "acted": iso in room.pending,
@@ -193,6 +252,6 @@ def claim_list(room: Room) -> list[dict]:
     taken = set(room.seats.values())
     w = room.world
     return [
-        {"iso3": iso, "name": w.names[i], "group": str(w.group[i]), "claimed": iso in taken}
+        {"iso3": iso, "name": _name(w, i), "group": str(w.group[i]), "claimed": iso in taken}
         for i, iso in enumerate(w.iso3)
     ]
