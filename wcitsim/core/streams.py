@@ -5,9 +5,11 @@ Both are re-exported by :mod:`wcitsim.core.world`, where the rest of the code im
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
-__all__ = ["PendingDraws", "Streams", "replication_seeds"]
+__all__ = ["PendingDraws", "Streams", "replication_seeds", "seed_batches"]
 
 _WORD = (1 << 64) - 1
 
@@ -86,7 +88,22 @@ class Streams:
             generator.bit_generator.state = state
 
 
+#: Children of a SeedSequence spawned at a time: a million replications never hold a million children.
+SPAWN = 4096
+
+
+def seed_batches(root: int, replications: int, batch: int = SPAWN) -> Iterator[list[int]]:
+    """The replications' integer seeds (children of ``SeedSequence(root)``), ``batch`` at a time.
+
+    Spawning a batch at a time numbers the children as spawning them all at once does,
+    so the seeds are the same whatever ``batch``.
+    """
+    parent = np.random.SeedSequence(root)
+    for start in range(0, replications, batch):
+        children = parent.spawn(min(batch, replications - start))
+        yield [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
 def replication_seeds(root: int, replications: int) -> list[int]:
     """Integer seeds of the replications: children of ``SeedSequence(root)``."""
-    children = np.random.SeedSequence(root).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [seed for batch in seed_batches(root, replications) for seed in batch]

@@ -24,7 +24,7 @@ from wcitsim.core.agenda import AgendaArrays
 from wcitsim.core.drafting import DraftContext
 from wcitsim.core.influence import Influence, influence_of
 from wcitsim.core.seeding import SEEDERS, Seed
-from wcitsim.core.streams import Streams, replication_seeds
+from wcitsim.core.streams import Streams, replication_seeds, seed_batches
 from wcitsim.data import Dataset
 from wcitsim.data.synthetic import clone_labels, synthetic_rows
 from wcitsim.errors import ScenarioError
@@ -38,6 +38,7 @@ __all__ = [
     "eligibility",
     "initial_state",
     "replication_seeds",
+    "seed_batches",
 ]
 
 

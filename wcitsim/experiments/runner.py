@@ -21,7 +21,7 @@ from wcitsim._version import __version__
 from wcitsim.core.measures import FIELD_MEASURES
 from wcitsim.core.outcome import Outcome
 from wcitsim.core.protocols import PROTOCOLS
-from wcitsim.core.world import Streams, World, build_world, replication_seeds
+from wcitsim.core.world import Streams, World, build_world, replication_seeds, seed_batches
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.errors import UsageError
 from wcitsim.experiments.instruments import record_vote_table
@@ -48,19 +48,6 @@ BATCH = 32
 #: seeds, its outcome and its record-vote columns (:func:`~wcitsim.experiments.instruments.record_vote_columns`,
 #: or None).
 Sink = Callable[[World, int, list[int], Outcome, dict | None], None]
-
-
-def seed_batches(root: int, replications: int, batch: int = BATCH) -> Iterator[list[int]]:
-    """The replications' integer seeds (:func:`wcitsim.core.world.replication_seeds`), ``batch`` at a time.
-
-    The children of ``SeedSequence(root)`` are spawned a batch at a time, which numbers
-    them as spawning them all at once does, so the seeds are the same without a list
-    of a million children in memory.
-    """
-    parent = np.random.SeedSequence(root)
-    for start in range(0, replications, batch):
-        children = parent.spawn(min(batch, replications - start))
-        yield [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
 def outcome_batches(

@@ -384,13 +384,7 @@ def design_experiments(spec: SweepSpec) -> pd.DataFrame:
 
 
 def experiment_seeds(root: int, count: int) -> list[int]:
-    """Integer seeds of the experiments: children of ``SeedSequence(root)``.
+    """Integer seeds of the experiments: children of ``SeedSequence(root)``, as the replications' are."""
+    from wcitsim.core.streams import replication_seeds
 
-    The children are spawned a few thousand at a time (numbered as spawning them all at
-    once numbers them), so a large design never holds all of them at once.
-    """
-    parent, seeds = np.random.SeedSequence(root), []
-    for start in range(0, count, 4096):
-        children = parent.spawn(min(4096, count - start))
-        seeds += [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
-    return seeds
+    return replication_seeds(root, count)
