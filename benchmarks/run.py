@@ -17,6 +17,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
+import functools
 import json
 import resource
 import subprocess
@@ -55,6 +56,38 @@ def rates(world, replications: int, repeats: int, engine: str = "vectorized", **
             with kernels.use(name):
                 best[name] = min(best[name], seconds(lambda: run_outcome(world, seeds, engine, **options), 1))
     return {name: replications / t for name, t in best.items()}
+
+
+@functools.cache
+def _baseline_world():
+    return build_world(load_scenario(BASELINE), load_dataset())
+
+
+def _share(task: tuple[int, int, bool | str]) -> float:
+    """In a worker: run replications ``start`` … ``start + count`` of the baseline; return the CPU seconds."""
+    start, count, measure = task
+    seeds = replication_seeds(1, start + count)[start:]
+    begun = time.process_time()
+    run_outcome(_baseline_world(), seeds, trace=False, measure=measure)
+    return time.process_time() - begun
+
+
+def worker_rates(
+    workers: int, replications: int, measure: bool | str, chunk: int = 512
+) -> tuple[float, float]:
+    """Wall replications per second on ``workers`` local worker processes (the sweeps' executor), and the
+    workers' CPU seconds over the wall seconds (how much of the cores they had); each worker warmed first."""
+    from wcitsim.experiments.executors import ProcessExecutor
+
+    with ProcessExecutor(workers) as pool:
+        list(pool.map_unordered(_share, [(0, 64, measure)] * (2 * workers)))  # build the world, load kernels
+        tasks = [
+            (start, min(chunk, replications - start), measure) for start in range(0, replications, chunk)
+        ]
+        begun = time.perf_counter()
+        cpu = sum(seconds for _, seconds in pool.map_unordered(_share, tasks))
+        wall = time.perf_counter() - begun
+    return replications / wall, cpu / wall
 
 
 def mesa_rate(world, replications: int) -> float:
@@ -172,6 +205,17 @@ def main() -> None:
         f"({vec_averaging['numpy'] / ref:,.0f}× with the numpy kernels)"
     )
     print(f"  Mesa face (WcitModel, R = 1, DataCollector on): {mesa_rate(world, 50):8.1f} runs/s (50 runs)")
+    print("  on local worker processes (the sweeps' executor), compiled, wall time; 'cores' = CPU / wall:")
+    for label, measure, total in (
+        ("no diagnostics", False, 16 * 1024),
+        ("table at the deadline", "deadline", 8192),
+    ):
+        one, one_cores = worker_rates(1, total // 2, measure)
+        two, two_cores = worker_rates(2, total, measure)
+        print(
+            f"    {label:<24} 1 worker {one:8.0f}/s ({one_cores:.2f} cores)   2 workers {two:8.0f}/s "
+            f"({two_cores:.2f} cores), {two / one:.2f}× one worker; one core, CPU time: {bare['compiled'] if measure is False else ends['compiled']:8.0f}/s"
+        )
     for name, count in (("compromise", 1024), ("expected_utility", 8), ("exchange", 4)):
         other = build_world(load_scenario(BASELINE).replace(**{"protocol.name": name}), data)
         rate = count / seconds(lambda: run_outcome(other, replication_seeds(1, count)), 1)  # noqa: B023

@@ -237,3 +237,131 @@ def test_the_reference_engine_runs_a_synthetic_population_as_the_vectorised_one(
 def test_the_population_size_is_checked(value):
     with pytest.raises(ScenarioError, match=r"population\.size"):
         BASELINE.replace(**{"population.size": value})
+
+
+# ---------------------------------------------------------------- the field's measures, compiled
+
+
+@st.composite
+def tied_fields(draw):
+    """Fields with ties: points stacked on 1–4 poles, on a coarse grid or with noise (B × N × K, centred)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    b, n, dim, poles = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(3, 40)),
+        draw(st.integers(1, 9)),
+        draw(st.integers(1, 4)),
+    )
+    x = rng.random((b, poles, dim))[np.arange(b)[:, None], rng.integers(poles, size=(b, n))]
+    x = x + draw(st.sampled_from([0.0, 1e-9, 0.05])) * rng.standard_normal(x.shape)
+    if draw(st.booleans()):
+        x = np.round(x * 4) / 4
+    return np.ascontiguousarray(x - x.mean(axis=1, keepdims=True))
+
+
+def plain_kmeans(x, xx, first, k, steps):
+    """The loop the compiled k-means stands for, every centre and every sum recomputed at every step, the
+    clauses added in order (numpy's elementwise arithmetic is the kernel's): labels (N)."""
+    n, dim = x.shape
+
+    def squared(point):
+        s = np.zeros(n)
+        for c in range(dim):
+            s = s + (x[:, c] - point[c]) * (x[:, c] - point[c])
+        return s
+
+    centres, nearest = [x[first]], squared(x[first])
+    for _ in range(1, k):
+        pick = int(np.argmax(nearest))
+        centres.append(x[pick])
+        nearest = np.minimum(nearest, squared(x[pick]))
+    centres, labels = np.array(centres), np.full(n, -1)
+    for _ in range(steps):
+        d = np.empty((k, n))
+        for j in range(k):
+            cc, g = 0.0, np.zeros(n)
+            for c in range(dim):
+                cc += centres[j, c] * centres[j, c]
+                g = g + x[:, c] * centres[j, c]
+            d[j] = np.maximum((xx - 2.0 * g) + cc, 0.0)
+        new = np.argmin(d, axis=0)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        for j in range(k):
+            members = np.flatnonzero(labels == j)
+            if len(members):
+                total = np.zeros(dim)
+                for i in members:
+                    total = total + x[i]
+                centres[j] = total / float(len(members))
+    return labels
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=tied_fields(), steps=st.sampled_from([1, 2, 12]))
+def test_the_compiled_kmeans_is_the_plain_loop(x, steps):
+    """Shared farthest-first picks and centres recomputed only when their members change: the same labels."""
+    from wcitsim.core.kernels_measures import kmeans
+
+    kmax = min(6, x.shape[1] - 1)
+    if kmax < 2:
+        return
+    xx = (x * x).sum(-1)
+    first = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(-1).argmax(axis=1)
+    found = kmeans(x, xx, first, kmax, steps)
+    for f in range(len(x)):
+        for k in range(2, kmax + 1):
+            np.testing.assert_array_equal(found[f, k - 2], plain_kmeans(x[f], xx[f], first[f], k, steps))
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=tied_fields())
+def test_the_farthest_point_is_numpys_when_sure(x):
+    from wcitsim.core.kernels_measures import farthest
+
+    first, sure = farthest(x)
+    expected = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(-1).argmax(axis=1)
+    np.testing.assert_array_equal(first[sure], expected[sure])
+
+
+def test_a_tie_between_two_places_is_left_to_numpy_and_one_place_is_not():
+    from wcitsim.core.kernels_measures import farthest
+
+    apart = np.array([[[-1.0, 0.0], [1.0, 0.0], [0.0, 0.5], [0.0, -0.5]]])  # 0 and 1 equally far
+    stacked = np.array([[[0.0, 0.0], [0.1, 0.0], [3.0, 3.0], [0.0, 0.1], [3.0, 3.0]]])  # 2 and 4: one place
+    assert not farthest(apart)[1][0]
+    first, sure = farthest(stacked)
+    assert sure[0] and first[0] == 2
+
+
+@settings(max_examples=20, deadline=None)
+@given(x=tied_fields())
+def test_numpy_forms_the_gram_matrix_symmetric_to_the_bit(x):
+    """The silhouettes read row j of x xᵀ as its column j; in a buffer or not, the same numbers."""
+    gram = np.empty((len(x), x.shape[1], x.shape[1]))
+    np.matmul(x, x.transpose(0, 2, 1), out=gram)
+    np.testing.assert_array_equal(gram, gram.transpose(0, 2, 1))
+    np.testing.assert_array_equal(gram, x @ x.transpose(0, 2, 1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=tied_fields())
+def test_the_silhouettes_by_cell_by_cluster_and_by_difference_are_numpys(x):
+    """Summed by cell (the meet of the partitions) or by cluster: numpy's silhouettes from the Gram matrix to
+    1e-12; from the differences, numpy's from the differences."""
+    from wcitsim.core.kernels_measures import kmeans, silhouettes
+    from wcitsim.core.measures import _sq_distances, silhouette
+
+    kmax = min(6, x.shape[1] - 1)
+    if kmax < 2:
+        return
+    xx = (x * x).sum(-1)
+    found = kmeans(x, xx, np.zeros(len(x), dtype=np.int64), kmax, 12)
+    gram = x @ x.transpose(0, 2, 1)
+    by_gram = np.sqrt(_sq_distances(x, x))
+    by_difference = np.sqrt(((x[:, :, None] - x[:, None]) ** 2).sum(-1))
+    for distance, g in ((by_gram, gram), (by_difference, np.zeros((1, 0, 0)))):
+        expected = np.stack([silhouette(distance, found[:, p], p + 2) for p in range(kmax - 1)], axis=1)
+        for cells in (64, 0):
+            np.testing.assert_allclose(silhouettes(x, xx, g, found, cells), expected, rtol=0, atol=1e-12)

@@ -406,3 +406,16 @@ def test_a_sweep_measures_the_table_at_the_deadline_only_and_the_same():
     assert np.array_equal(full.field[:, -1, table], deadline.field[:, -1, table])
     assert np.isnan(deadline.field[:, :-1]).all() and np.isnan(deadline.field[:, -1, 1 - table]).all()
     assert np.array_equal(full.signed, deadline.signed)  # measuring never changes a draw
+
+
+def test_past_gram_max_the_distances_come_pair_by_pair():
+    """A field too large for the Gram matrix: its poles and the silhouette of the distances by differences."""
+    from wcitsim.core.measures import GRAM_MAX
+
+    x = poles_field([[0.0] * K, [1.0] * K, [0.0] * 4 + [1.0] * 4], 0.05, seed=7, n=3 * (GRAM_MAX // 3 + 20))
+    poles = find_poles(x[None])
+    assert x.shape[0] > GRAM_MAX and poles.count[0] == 3
+    labels = np.argmin(((x[:, None] - poles.centres[0, :3][None]) ** 2).sum(-1), axis=1)
+    rows = [np.sqrt(((x[lo : lo + 100, None] - x[None]) ** 2).sum(-1)) for lo in range(0, len(x), 100)]
+    expected = silhouette(np.vstack(rows)[None], labels[None], 3)[0]
+    assert poles.silhouette[0] == pytest.approx(expected, abs=1e-12)

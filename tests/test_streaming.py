@@ -79,6 +79,7 @@ def _field_oracle(field: np.ndarray) -> dict:
         binary = np.mean((values[..., poles] == 2) & (values[..., bipolar] >= 0.85), axis=0)
         out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
         out[view]["binary_share"] = [_num(x) for x in np.where(traced, binary, np.nan)]
+        out[view]["measured"] = [int(x) for x in np.isfinite(values[..., 0]).sum(axis=0)]
         for moment, s in (("opening", 0), ("deadline", -1)):
             counts = values[:, s, poles]
             out[view][f"poles_{moment}"] = {
@@ -205,6 +206,28 @@ def test_a_streamed_run_reports_what_a_kept_run_reports():
     a.pop("timing"), b.pop("timing")
     assert json.dumps(a) == json.dumps(b)
     pd.testing.assert_frame_equal(kept.countries(), streamed.countries(), check_exact=True)
+
+
+def test_a_long_run_measures_every_session_in_its_first_replications_only():
+    """``traced``: the sessions between the opening and the deadline are measured in the first replications;
+    everything else is what the fully measured run reports, whatever the batching."""
+    scenario = load_scenario(TOY)
+    full, first = stream_scenario(scenario, 50, 4, traced=None), stream_scenario(scenario, 20, 4, traced=None)
+    parts = [stream_scenario(scenario, 50, 4, traced=20, batch=b).summary() for b in (32, 7)]
+    a, b = full.summary(), parts[0]
+    assert json.dumps(parts[0]["field"]) == json.dumps(parts[1]["field"])
+    for s in (a, b):
+        s.pop("timing")
+    fa, fb, f20 = a.pop("field"), b.pop("field"), first.summary()["field"]
+    assert json.dumps(a) == json.dumps(b)  # the split, the states, the text, the vote: all replications
+    for view in FIELD_VIEWS:
+        sessions = len(fa[view]["measured"])
+        assert fb[view]["measured"] == [50] + [20] * (sessions - 2) + [50]
+        for m in FIELD_MEASURES:  # the ends over all 50, the sessions between over the first 20
+            assert [fb[view][m][0], fb[view][m][-1]] == [fa[view][m][0], fa[view][m][-1]]
+            assert fb[view][m][1:-1] == f20[view][m][1:-1]
+        assert fb[view]["poles_opening"] == fa[view]["poles_opening"]
+        assert fb[view]["binary_share"][1:-1] == f20[view]["binary_share"][1:-1]
 
 
 def test_seeds_in_batches_are_the_replication_seeds():

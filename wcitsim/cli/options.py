@@ -112,6 +112,7 @@ def __getattr__(name: str) -> int:
 MAX_BUDGET = 100_000
 
 positive_int = bounded(int, "an integer", lambda v: v >= 1, "an integer ≥ 1")
+count = bounded(int, "an integer", lambda v: v >= 0, "an integer ≥ 0")
 seed = bounded(int, "an integer", lambda v: 0 <= v < 2**63, "0 ≤ seed < 2**63")
 time_limit = bounded(float, "a number of seconds", lambda v: 10 <= v <= 3600, "seconds from 10 to 3600")
 replications = bounded(

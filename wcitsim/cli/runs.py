@@ -95,6 +95,12 @@ def format_run(summary: dict, folder: Path | None) -> str:
     lines += [_format_clause(clause) for clause in text["clauses"]]
     lines.append(f"  the field, capitals' interests: {trajectory_line(summary['field'], 'interest')}")
     lines.append(f"  the field, at the table: {trajectory_line(summary['field'], 'table')}")
+    between = summary["field"]["table"]["measured"][1:-1]
+    if between and 0 < min(between) < summary["replications"]:
+        lines.append(
+            f"  (the field between the opening and the deadline measured in the first {min(between):,} of "
+            f"{summary['replications']:,} replications: --traced)"
+        )
     if summary["record_vote"] is not None:
         lines.append(f"  {record_vote_line(summary['record_vote'])}")
     timing = summary["timing"]
@@ -122,6 +128,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out=None if args.no_write else args.out,
         figures=not args.no_figures,
         per_replication=not args.no_replications,
+        **({} if args.traced is None else {"traced": args.traced}),
     )
     summary = run.summary()
     if args.json:
@@ -133,28 +140,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from wcitsim.data import load_dataset
+    from wcitsim.data.tables import load_tables
     from wcitsim.errors import ScenarioError
     from wcitsim.io.schema import read_toml
 
     path = args.file  # the file is checked before the data are loaded: a wrong file is refused at once
     if "sweep" in read_toml(path, ScenarioError, "a scenario or sweep spec (TOML)"):
-        from wcitsim.experiments.sweeps import design_experiments, load_spec
+        from wcitsim.experiments.sweeps import check_design, load_spec
 
         spec = load_spec(path)
-        load_dataset(args.data_dir)
-        print(
-            f"ok: sweep {spec.sweep.name}, {len(design_experiments(spec))} experiments ({spec.sweep.design})"
-        )
+        load_tables(args.data_dir)
+        print(f"ok: sweep {spec.sweep.name}, {check_design(spec)} experiments ({spec.sweep.design})")
         return 0
-    from wcitsim.core.world import build_world
+    from wcitsim.data.checks import check_world, delegation_count
     from wcitsim.io.scenario import load_scenario
 
-    scenario = load_scenario(path)
-    world = build_world(scenario, load_dataset(args.data_dir))
+    scenario = load_scenario(path)  # the world's checks in plain Python: no table or array is made
+    tables = load_tables(args.data_dir)
+    seated = check_world(scenario, tables.codes, set(tables.columns), tables.numeric)
     print(
-        f"ok: scenario {scenario.meta.name}, {world.n} delegations, {world.agenda.k} clauses, "
-        f"protocol {scenario.protocol.name}"
+        f"ok: scenario {scenario.meta.name}, {delegation_count(scenario, len(seated))} delegations, "
+        f"{len(scenario.agenda.active)} clauses, protocol {scenario.protocol.name}"
     )
     return 0
 
@@ -217,6 +223,13 @@ def add_run(commands: options.Commands) -> None:
         "--no-replications",
         action="store_true",
         help="write the summary, the countries table and figures but no per-replication tables",
+    )
+    run.add_argument(
+        "--traced",
+        type=options.count,
+        metavar="N",
+        help="measure the field after every session in the first N replications, in the others at the "
+        "opening and the deadline only (default 10,000; measuring costs most of a replication)",
     )
     options.add_data_dir(run)
     run.set_defaults(func=_cmd_run)

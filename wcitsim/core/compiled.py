@@ -211,7 +211,7 @@ def signing_gain(final, status_quo, position, salience, signing, lost=None) -> n
 # ---------------------------------------------------------------- the field's measures
 def pole_search(centred: np.ndarray, kmax: int, steps: int, gram_max: int) -> tuple[np.ndarray, np.ndarray]:
     """The search of :func:`~wcitsim.core.measures.find_poles` over k: the best labels (B, N) and silhouette (B)."""
-    from wcitsim.core.kernels_measures import kmeans, silhouettes
+    from wcitsim.core.kernels_measures import CELLS, farthest, kmeans, silhouettes
 
     x = np.ascontiguousarray(centred, dtype=float)
     b, n, _ = x.shape
@@ -220,14 +220,22 @@ def pole_search(centred: np.ndarray, kmax: int, steps: int, gram_max: int) -> tu
     if top < 2:
         return labels, best
     xx = (x * x).sum(-1)  # as _sq_distances has them
-    first = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(-1).argmax(axis=1)  # as _kmeans starts
+    first, sure = farthest(x)
+    if not sure.all():  # a near tie: numpy's sums decide, as _kmeans starts
+        first = ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(-1).argmax(axis=1)
     found = kmeans(x, xx, first, top, steps)  # (B, top − 1, N)
-    step = max(1, 2**23 // (n * n)) if n <= gram_max else b  # Gram matrices of at most 64 MiB at once
     score = np.empty((b, top - 1))
-    for lo in range(0, b, step):
-        part = slice(lo, lo + step)
-        gram = x[part] @ x[part].transpose(0, 2, 1) if n <= gram_max else np.zeros((1, 0, 0))
-        score[part] = silhouettes(x[part], xx[part], gram, found[part])
+    if n > gram_max:
+        score[:] = silhouettes(x, xx, np.zeros((1, 0, 0)), found, CELLS)
+    else:
+        # Gram matrices of about 2 MiB at once, in one buffer: they stay in cache between numpy and the kernel
+        step = max(1, 2**18 // (n * n))
+        gram = np.empty((min(step, b), n, n))
+        for lo in range(0, b, step):
+            part = slice(lo, lo + step)
+            g = gram[: len(found[part])]
+            np.matmul(x[part], x[part].transpose(0, 2, 1), out=g)
+            score[part] = silhouettes(x[part], xx[part], g, found[part], CELLS)
     for k in range(2, top + 1):  # a larger k only if its silhouette is larger by more than 1e-12
         better = score[:, k - 2] > best + 1e-12
         best = np.where(better, score[:, k - 2], best)

@@ -62,7 +62,10 @@ class Conference:
             the deadline, NaN between; what sweeps need).
         measure: measure the field's shape at all (False: NaN throughout; what a
             calibration's many runs need, which read only P(sign) and the text);
-            ``"deadline"``: only the table at the deadline (what a sweep records).
+            ``"deadline"``: only the table at the deadline (what a sweep records);
+            ``"ends"``: the opening and the deadline, the other diagnostics traced
+            after every session (a long run's replications past the first
+            ``--traced``, :func:`~wcitsim.experiments.runner.stream_scenario`).
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class Conference:
     ) -> None:
         self.world, self.streams = world, streams
         self.policy, self.trace, self.negotiates, self.measure = policy, trace, negotiate, measure
+        self.every_session = trace and measure != "ends"  # measure the field after every session
         self.sessions = world.sessions if negotiate else 0
         n, k = world.n, world.agenda.k
         # the compiled kernels draw both noise blocks in one call per stream (the same numbers) and keep
@@ -172,7 +176,7 @@ class Conference:
                 self.position[:, i, k] = value
         self.closed += 1
         last = self.closed == self.sessions
-        if self.trace or last:
+        if self.every_session or last:
             self.measures.append(self._measure())
         else:
             self.measures.append(np.full_like(self.measures[0], np.nan))
@@ -361,7 +365,7 @@ def run_iterative(
             p = np.full((conf.replications, world.n), np.nan)
         conf.projected.append(p)
         conf.position, state = step(conf.position, conf.salience, state)
-        if trace or r == rounds - 1:
+        if conf.every_session or r == rounds - 1:
             conf.measures.append(conf._measure())
         else:
             conf.measures.append(np.full_like(conf.measures[0], np.nan))

@@ -204,7 +204,7 @@ def first_component_share(x: np.ndarray) -> np.ndarray:
     (spread below :data:`SPREAD`), which has no main direction."""
     flat, lead = _flat(x)
     d = flat - flat.mean(axis=1, keepdims=True)
-    eig = np.linalg.eigvalsh(np.einsum("bnk,bnl->bkl", d, d))
+    eig = np.linalg.eigvalsh(d.transpose(0, 2, 1) @ d)
     total = eig.sum(axis=-1)
     share = np.divide(eig[:, -1], total, out=np.zeros_like(total), where=spread(flat) >= SPREAD)
     return share.reshape(lead)
@@ -279,7 +279,7 @@ def esteban_ray(x: np.ndarray, groups: np.ndarray | None = None, alpha: float = 
 def _group_means(x: np.ndarray, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     members = (membership > 0).sum(axis=1)
     shares = np.broadcast_to(members / members.sum(), (x.shape[0], membership.shape[0]))
-    return np.einsum("gn,bnk->bgk", membership, x), shares
+    return membership @ x, shares
 
 
 def cohesion(x: np.ndarray, membership: np.ndarray) -> np.ndarray:

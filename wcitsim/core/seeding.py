@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wcitsim.core.agenda import AgendaArrays
+from wcitsim.data.checks import expert_positions_file
 from wcitsim.errors import ScenarioError
 from wcitsim.io.positions import read_expert_positions
 from wcitsim.registry import SEEDERS
@@ -204,9 +205,7 @@ def seed_expert(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     fall back to the ``anchors`` seeder.
     """
     fallback = seed_anchors(states, agenda, scenario, base)
-    path = Path(scenario.seeder.positions_file)
-    if not path.is_absolute() and base is not None:
-        path = base / path
+    path = expert_positions_file(scenario, base)
     table = read_expert_positions(path, scenario.source)
     position, salience = fallback.position.copy(), fallback.salience.copy()
     rows = {iso: i for i, iso in enumerate(states.index)}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,8 +25,8 @@ from wcitsim.core.influence import Influence, influence_of
 from wcitsim.core.seeding import SEEDERS, Seed
 from wcitsim.core.streams import Streams, replication_seeds, seed_batches
 from wcitsim.data import Dataset
+from wcitsim.data.checks import check_world, scenario_folder
 from wcitsim.data.synthetic import clone_labels, synthetic_rows
-from wcitsim.errors import ScenarioError
 from wcitsim.io.scenario import Scenario
 
 __all__ = [
@@ -144,24 +143,6 @@ class World:
         )
 
 
-def _seated(scenario: Scenario, states: pd.DataFrame) -> pd.DataFrame:
-    src = scenario.source
-    for key, codes in (
-        ("seating.include", scenario.seating.include),
-        ("seating.exclude", scenario.seating.exclude),
-    ):
-        for i, iso in enumerate(codes):
-            if iso not in states.index:
-                raise ScenarioError(
-                    f"{src}: {key}[{i}]: {iso!r} is not an ITU Member State; expected an ISO3 code"
-                )
-    chosen = states if scenario.seating.mode == "all" else states.loc[list(scenario.seating.include)]
-    chosen = chosen.drop(index=[i for i in scenario.seating.exclude if i in chosen.index])
-    if chosen.empty:
-        raise ScenarioError(f"{src}: seating: no state is seated; expected at least one")
-    return chosen
-
-
 def _caucuses(scenario, states, group, capability) -> tuple[Caucus, ...]:
     cohesion = scenario.groups.cohesion
     default = cohesion.get("default", 0.0)
@@ -173,11 +154,7 @@ def _caucuses(scenario, states, group, capability) -> tuple[Caucus, ...]:
                 name, cohesion.get(name, default), members, capability[members] / capability[members].sum()
             )
         )
-    for bloc in scenario.groups.blocs:
-        if bloc not in states:
-            raise ScenarioError(
-                f"{scenario.source}: groups.blocs: {bloc!r} is not a column of states.csv; expected e.g. 'eu'"
-            )
+    for bloc in scenario.groups.blocs:  # columns of states.csv (checked by check_world)
         members = np.flatnonzero((states[bloc] == 1).to_numpy())
         if len(members):
             out.append(
@@ -210,11 +187,7 @@ def _interaction(n: int, caucuses, allies: np.ndarray, influence: float) -> np.n
 def _overrides(scenario, iso3, agenda, field: str) -> np.ndarray:
     out = np.full((len(iso3), agenda.k), np.nan)
     rows = {iso: i for i, iso in enumerate(iso3)}
-    for iso, override in scenario.overrides.items():
-        if iso not in rows:
-            raise ScenarioError(
-                f"{scenario.source}: overrides.{iso}: not a seated Member State; expected a seated ISO3 code"
-            )
+    for iso, override in scenario.overrides.items():  # seated states (checked by check_world)
         for clause, value in getattr(override, field).items():
             if clause in agenda.ids:
                 out[rows[iso], agenda.ids.index(clause)] = value
@@ -223,73 +196,37 @@ def _overrides(scenario, iso3, agenda, field: str) -> np.ndarray:
 
 def _stakeholders(scenario, states, agenda, n):
     positions, pulls = [], []
-    for i, st in enumerate(scenario.stakeholders):
+    for st in scenario.stakeholders:
         pos = np.full(agenda.k, np.nan)
         for clause, value in st.position.items():
             if clause in agenda.ids:
                 pos[agenda.ids.index(clause)] = value
         if st.reach == "uniform":
             reach = np.ones(n)
-        elif st.reach in states and pd.api.types.is_numeric_dtype(states[st.reach]):
+        else:  # a numeric column of states.csv (checked by check_world)
             values = states[st.reach].to_numpy(dtype=float)
             lo, hi = np.nanmin(values), np.nanmax(values)
             reach = np.nan_to_num((values - lo) / (hi - lo) if hi > lo else np.ones(n), nan=0.0)
-        else:
-            raise ScenarioError(
-                f"{scenario.source}: stakeholders[{i}].reach: {st.reach!r}; expected 'uniform' or a numeric states.csv column"
-            )
         positions.append(pos)
         pulls.append(st.strength * reach)
     return np.array(positions).reshape(-1, agenda.k), np.array(pulls).reshape(-1, n)
 
 
-def _check_columns(scenario: Scenario, states: pd.DataFrame) -> None:
-    """Covariates named by the seeder must be numeric columns of states.csv; the host a Member State."""
+def _seated(scenario: Scenario, states: pd.DataFrame) -> pd.DataFrame:
+    """The seated states' rows, after :func:`~wcitsim.data.checks.check_world` checked the scenario against the data."""
     numeric = [c for c in states.columns if pd.api.types.is_numeric_dtype(states[c])]
-    src = scenario.source
-    for key, names in (
-        ("seeder.covariate_weights", list(scenario.seeder.covariate_weights)),
-        ("seeder.economic_weights", list(scenario.seeder.economic_weights)),
-        ("seeder.log_covariates", list(scenario.seeder.log_covariates)),
-    ):
-        for name in names:
-            if name not in numeric:
-                raise ScenarioError(
-                    f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
-                )
-    clauses = {c.id for c in scenario.agenda.active}
-    for clause in scenario.seeder.economic_clauses:
-        if clause not in clauses:
-            raise ScenarioError(
-                f"{src}: seeder.economic_clauses: {clause!r} is not a clause on the table; expected one of "
-                f"{', '.join(sorted(clauses))}"
-            )
-    clause = scenario.chair.temperature_clause
-    if clause and clause not in clauses:
-        raise ScenarioError(
-            f"{src}: chair.temperature_clause: {clause!r} is not a clause on the table; expected one of "
-            f"{', '.join(sorted(clauses))} or ''"
-        )
-    if scenario.chair.host not in states.index:
-        raise ScenarioError(
-            f"{src}: chair.host: {scenario.chair.host!r} is not an ITU Member State; expected an ISO3 code"
-        )
+    return states.loc[check_world(scenario, list(states.index), set(states.columns), numeric)]
 
 
 def build_world(scenario: Scenario, data: Dataset) -> World:
     """Seat the delegations and seed them from the data, as the scenario says (a ``[population]`` cloned)."""
-    _check_columns(scenario, data.states)
     seated = _seated(scenario, data.states)
     agenda = AgendaArrays.from_clauses(scenario.agenda.active)
-    base = Path(scenario.source).parent if scenario.source != "<dict>" else None
+    base = scenario_folder(scenario)
     seed = SEEDERS[scenario.seeder.name](seated, agenda, scenario, base)
     origin = tuple(seated.index)
     shift = np.zeros(len(origin))
-    for iso, value in scenario.signing.reservation_shift.items():
-        if iso not in origin:
-            raise ScenarioError(
-                f"{scenario.source}: signing.reservation_shift.{iso}: not a seated state; expected a seated ISO3 code"
-            )
+    for iso, value in scenario.signing.reservation_shift.items():  # seated states (checked by check_world)
         shift[origin.index(iso)] = value
     st_pos, st_pull = _stakeholders(scenario, seated, agenda, len(origin))
     weight = eligibility(data.record["decision"].reindex(list(origin)), data.facts.eligible)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 __all__ = [
     "CONFIDENCES",
     "DECISIONS",
+    "NUMERIC_KINDS",
     "RECORD_COLUMNS",
     "STATES_COLUMNS",
     "TIES_COLUMNS",
@@ -48,6 +49,10 @@ class Column:
         if self.kind == "number":
             return f"a number in [{self.lo:g}, {self.hi:g}] or blank"
         return "text"
+
+
+#: The kinds of column that hold numbers (NaN where unknown).
+NUMERIC_KINDS = ("number", "binary")
 
 
 def _binary(*names: str) -> list[Column]:

@@ -60,11 +60,17 @@ def field_summary(outcome: Outcome) -> dict:
 
 
 class FieldTally:
-    """The field's summary (:func:`field_summary`) as running sums and counts over batches of replications."""
+    """The field's summary (:func:`field_summary`) as running sums and counts over batches of replications.
+
+    Each session's means and binary share are over the replications whose field was
+    measured in that session (every one, unless a long run measured the sessions
+    between the opening and the deadline in its first replications only,
+    :data:`~wcitsim.experiments.runner.TRACED`); ``measured`` says how many.
+    """
 
     def __init__(self) -> None:
         self.sums = [RowSum() for _ in FIELD_VIEWS]  # the measures, 0 where not measured: (S+1) × M
-        self.traced: list[np.ndarray | None] = [None for _ in FIELD_VIEWS]  # measured in some replication
+        self.measured: list[np.ndarray | int] = [0 for _ in FIELD_VIEWS]  # replications measured, per session
         self.binary: list[np.ndarray | int] = [0 for _ in FIELD_VIEWS]  # replications binary, per session
         self.poles = [{"opening": Counts(), "deadline": Counts()} for _ in FIELD_VIEWS]
         self.count = 0
@@ -76,8 +82,7 @@ class FieldTally:
             values = field[:, :, v, :]
             finite = np.isfinite(values)
             self.sums[v].add(np.where(finite, values, 0))
-            traced = finite[..., 0].any(axis=0)
-            self.traced[v] = traced if self.traced[v] is None else self.traced[v] | traced
+            self.measured[v] = self.measured[v] + finite[..., 0].sum(axis=0)
             binary = (values[..., poles] == 2) & (values[..., bipolar] >= BINARY_BIPOLARITY)
             self.binary[v] = self.binary[v] + binary.sum(axis=0)
             for moment, s in (("opening", 0), ("deadline", -1)):
@@ -95,17 +100,23 @@ class FieldTally:
             ),
         }
         for v, view in enumerate(FIELD_VIEWS):
-            traced = self.traced[v]
-            means = np.where(traced[:, None], self.sums[v].mean(), np.nan)
+            measured = np.asarray(self.measured[v])
+            total = self.sums[v].total
+            if measured.min() == self.count:  # every replication measured: the sum over the count, as ever
+                means = self.sums[v].mean()
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means = np.where(measured[:, None] > 0, total / measured[:, None], np.nan)
             out[view] = {m: [_num(x) for x in means[:, j]] for j, m in enumerate(FIELD_MEASURES)}
-            binary = self.binary[v] / self.count
+            with np.errstate(invalid="ignore", divide="ignore"):
+                binary = np.where(measured > 0, self.binary[v] / np.maximum(measured, 1), np.nan)
             turned = np.flatnonzero(binary >= BINARY_SHARE)
-            out[view]["binary_share"] = [_num(x) for x in np.where(traced, binary, np.nan)]
+            out[view]["binary_share"] = [_num(x) for x in binary]
             out[view]["binary_from_session"] = int(turned[0]) if len(turned) else None
+            out[view]["measured"] = [int(m) for m in measured]
             for moment, counts in self.poles[v].items():
-                out[view][f"poles_{moment}"] = {
-                    int(k): counts.count(k) / self.count for k in sorted(counts.counts)
-                }
+                seen = sum(counts.counts.values())
+                out[view][f"poles_{moment}"] = {int(k): counts.count(k) / seen for k in sorted(counts.counts)}
         return out
 
 

@@ -28,7 +28,14 @@ from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.world import World
 from wcitsim.data import Dataset
 from wcitsim.experiments.instruments import record_vote_columns
-from wcitsim.experiments.runner import RunResult, StreamedRun, run_settings, seed_batches, stream_scenario
+from wcitsim.experiments.runner import (
+    TRACED,
+    RunResult,
+    StreamedRun,
+    run_settings,
+    seed_batches,
+    stream_scenario,
+)
 from wcitsim.io.files import json_text, staged_folder, write_json_atomic, writing_atomically
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import known_decisions
@@ -203,6 +210,7 @@ def stream_run(
     out: Path | None = None,
     figures: bool = True,
     per_replication: bool = True,
+    traced: int | None = TRACED,
 ) -> tuple[StreamedRun, Path | None]:
     """Run a scenario's replications as a stream and, with ``out``, write its run folder as they come.
 
@@ -213,12 +221,12 @@ def stream_run(
     """
     replications, seed, engine, data = run_settings(scenario, replications, seed, engine, data)
     if out is None:
-        return stream_scenario(scenario, replications, seed, engine, data), None
+        return stream_scenario(scenario, replications, seed, engine, data, traced=traced), None
     final = _folder(out, scenario, seed, replications, engine)
     with staged_folder(final, out) as staging:
         writer = RunWriter(staging, per_replication, figures)
         try:
-            run = stream_scenario(scenario, replications, seed, engine, data, sink=writer)
+            run = stream_scenario(scenario, replications, seed, engine, data, sink=writer, traced=traced)
         except BaseException:
             writer.close(flush=False)
             raise

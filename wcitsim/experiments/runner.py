@@ -31,6 +31,7 @@ from wcitsim.metrics import country_scores, eligible_signatories, known_decision
 
 __all__ = [
     "BATCH",
+    "TRACED",
     "RunResult",
     "StreamedRun",
     "experiment_outcomes",
@@ -44,6 +45,10 @@ __all__ = [
 
 #: Replications per vectorised batch: small enough to stay in cache, large enough to amortise Python.
 BATCH = 32
+#: Replications of a run whose field is measured after every session (the others: at the opening and
+#: the deadline). The trajectory's means over 10,000 replications have standard errors below 0.005;
+#: measuring every session costs most of a replication's time.
+TRACED = 10_000
 #: What a sink receives of each batch: the world, the index of the batch's first replication, its
 #: seeds, its outcome and its record-vote columns (:func:`~wcitsim.experiments.instruments.record_vote_columns`,
 #: or None).
@@ -56,8 +61,16 @@ def outcome_batches(
     engine: str = "vectorized",
     trace: bool = True,
     measure: bool | str = True,
+    traced: int | None = None,
 ) -> Iterator[tuple[list[int], Outcome]]:
-    """Run each batch of seeds on an engine; yield the batch's seeds and its outcome."""
+    """Run each batch of seeds on an engine; yield the batch's seeds and its outcome.
+
+    ``traced`` (with ``trace`` and ``measure`` True): the field is measured after every
+    session in the first ``traced`` replications only, at the opening and the deadline
+    in the others (``measure = "ends"``); the other diagnostics are traced in all. A
+    batch straddling the boundary is run in two parts, so which replications are
+    measured depends on their index, not on the batching.
+    """
     protocol = PROTOCOLS[world.scenario.protocol.name]
     if engine == "reference":
         from wcitsim.model.reference import run_reference
@@ -69,8 +82,13 @@ def outcome_batches(
                 run_reference(world, batch, negotiate=protocol.negotiates, policy=protocol.final_policy),
             )
         return
+    first = 0
     for batch in seeds:
-        yield batch, protocol.run(world, Streams(batch), trace, measure)
+        cut = len(batch) if traced is None or not (trace and measure is True) else max(traced - first, 0)
+        parts = [(batch[:cut], measure), (batch[cut:], "ends")]
+        done = [protocol.run(world, Streams(part), trace, how) for part, how in parts if part]
+        yield batch, done[0] if len(done) == 1 else Outcome.concatenate(done)
+        first += len(batch)
 
 
 def run_outcome(
@@ -80,18 +98,20 @@ def run_outcome(
     batch: int = BATCH,
     trace: bool = True,
     measure: bool | str = True,
+    traced: int | None = None,
 ) -> Outcome:
     """Run the replications with these seeds on an engine and stack their outcomes.
 
     ``trace`` False skips the per-session diagnostics on the vectorised engine (for
     sweeps: the field is measured at the opening and the deadline only); ``measure``
     False skips measuring the field at all (for calibration), ``"deadline"`` measures
-    only the table at the deadline (what a sweep records). None changes a draw.
+    only the table at the deadline (what a sweep records); ``traced`` as in
+    :func:`outcome_batches`. None changes a draw.
     """
     if engine == "reference":  # the per-agent engine runs its replications one by one: one batch
         batch = max(len(seeds), 1)
     parts = (seeds[i : i + batch] for i in range(0, len(seeds), batch))
-    return Outcome.concatenate([o for _, o in outcome_batches(world, parts, engine, trace, measure)])
+    return Outcome.concatenate([o for _, o in outcome_batches(world, parts, engine, trace, measure, traced)])
 
 
 def _check_reference(world: World, protocol) -> None:
@@ -255,17 +275,20 @@ def run_scenario(
     seed: int | None = None,
     engine: str | None = None,
     data: Dataset | None = None,
+    traced: int | None = TRACED,
 ) -> RunResult:
     """Run a scenario's replications (defaults from its ``[run]`` table) and keep the outcome.
 
     Each replication's integer seed is a child of ``SeedSequence(seed)``, so
-    results do not depend on how replications are batched or distributed.
+    results do not depend on how replications are batched or distributed. The field is
+    measured after every session in the first ``traced`` replications (None: in all),
+    as :func:`outcome_batches` says.
     """
     replications, seed, engine, data = run_settings(scenario, replications, seed, engine, data)
     world = build_world(scenario, data)
     seeds = replication_seeds(seed, replications)
     start = time.perf_counter()
-    outcome = run_outcome(world, seeds, engine)
+    outcome = run_outcome(world, seeds, engine, traced=traced)
     return RunResult(scenario, world, seed, seeds, engine, outcome, time.perf_counter() - start, data)
 
 
@@ -277,17 +300,20 @@ def stream_scenario(
     data: Dataset | None = None,
     sink: Sink | None = None,
     batch: int = BATCH,
+    traced: int | None = TRACED,
 ) -> StreamedRun:
     """Run a scenario's replications batch by batch, tallying each and handing it to ``sink``; keep none.
 
-    The same seeds give the summary of :func:`run_scenario`, whatever ``batch``.
+    The same seeds give the summary of :func:`run_scenario`, whatever ``batch``;
+    ``traced`` as there.
     ``seconds`` counts running and tallying the replications, not the sink's work.
     """
     replications, seed, engine, data = run_settings(scenario, replications, seed, engine, data)
     world = build_world(scenario, data)
     tally = RunTally(world, data)
     first, sinking, start = 0, 0.0, time.perf_counter()
-    for seeds, outcome in outcome_batches(world, seed_batches(seed, replications, batch), engine):
+    batches = seed_batches(seed, replications, batch)
+    for seeds, outcome in outcome_batches(world, batches, engine, traced=traced):
         columns = tally.add(outcome)
         if sink is not None:
             begun = time.perf_counter()

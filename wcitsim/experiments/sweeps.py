@@ -26,18 +26,20 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from wcitsim.errors import ScenarioError
 from wcitsim.io.files import machine_memory
 from wcitsim.io.scenario import Scenario, load_scenario
 from wcitsim.io.schema import FOLDER_NAME, build, fail, read_toml, spec
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "Parameter",
     "SweepSpec",
+    "check_design",
     "code_fingerprint",
     "data_digest",
     "data_files",
@@ -351,20 +353,28 @@ def salib_problem(spec: SweepSpec) -> dict:
     }
 
 
+def check_design(spec: SweepSpec) -> int:
+    """The number of experiments of the spec's design, after checking it can be made (a SALib design needs SALib),
+    without making it."""
+    if spec.sweep.design != "grid" and importlib.util.find_spec("SALib") is None:
+        raise ScenarioError(
+            f"{spec.source}: sweep.design: {spec.sweep.design!r} needs SALib; pip install 'wcitsim[dist]'"
+        )
+    return experiment_count(spec.sweep, spec.parameters)
+
+
 def design_experiments(spec: SweepSpec) -> pd.DataFrame:
     """The experiments: one row per parameter point, in design order."""
+    import numpy as np
+    import pandas as pd
+
     names = list(spec.parameters)
     s = spec.sweep
+    check_design(spec)
     if s.design == "grid":
         points = np.array(list(itertools.product(*(spec.parameters[n].levels for n in names))), dtype=float)
     else:
         problem = salib_problem(spec)
-        try:
-            import SALib  # noqa: F401
-        except ImportError:
-            raise ScenarioError(
-                f"{spec.source}: sweep.design: {s.design!r} needs SALib; pip install 'wcitsim[dist]'"
-            ) from None
         if s.design == "lhs":
             from SALib.sample import latin
 

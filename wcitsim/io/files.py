@@ -30,8 +30,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-import numpy as np
-
 from wcitsim.errors import UsageError
 
 __all__ = [
@@ -203,6 +201,8 @@ def _finite(value):
 
 def json_default(value):
     """``json.dump``'s fallback: numpy scalars and arrays as plain values."""
+    import numpy as np  # only a value json cannot write comes here, and only numpy makes one
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

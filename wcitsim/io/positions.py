@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from wcitsim.errors import ScenarioError
 from wcitsim.io.schema import read_text, shown
 
-__all__ = ["COLUMNS", "read_expert_positions"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["COLUMNS", "read_expert_positions", "read_expert_rows"]
 
 COLUMNS = ("iso3", "clause", "position", "salience")
 #: The numeric columns and their ranges: a position on [0, 1], a salience ≥ 0.
@@ -32,7 +34,15 @@ def _number(path: Path, line: int, column: str, raw: str) -> float:
 
 
 def read_expert_positions(path: Path, source: str) -> pd.DataFrame:
-    """Read the expert positions file that scenario ``source`` names; refuse it in one line when it is wrong.
+    """The expert positions file that scenario ``source`` names as a table (:func:`read_expert_rows`)."""
+    import pandas as pd
+
+    return pd.DataFrame(read_expert_rows(path, source))
+
+
+def read_expert_rows(path: Path, source: str) -> dict[str, list]:
+    """Read the expert positions file that scenario ``source`` names, column by column; refuse it in one line
+    when it is wrong.
 
     A file that cannot be read is named with the scenario's key; a wrong row by its
     line and column. Blank rows are skipped.
@@ -70,4 +80,4 @@ def read_expert_positions(path: Path, source: str) -> pd.DataFrame:
             table[column].append(fields[at[column]])
         for column in RANGES:
             table[column].append(_number(path, line, column, fields[at[column]]))
-    return pd.DataFrame(table)
+    return table

@@ -15,6 +15,7 @@ types, ranges, choices, patterns and repeats, and raises
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -335,11 +336,17 @@ def _convert(value: Any, kind: Any, meta: dict, source: str, path: str) -> Any:
     raise TypeError(f"unsupported field type {kind!r}")  # a programming error, not the user's
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """The field types of dataclass ``cls``, resolved once (resolving string annotations is slow)."""
+    return typing.get_type_hints(cls)
+
+
 def build(cls: type, data: Any, source: str, path: str = "") -> Any:
     """Build dataclass ``cls`` from ``data`` (a dict from TOML), validating every key."""
     if not isinstance(data, dict):
         fail(source, path, f"{shown(data)}; expected a table")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     for key in data:
         if key not in fields:
