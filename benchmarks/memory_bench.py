@@ -6,7 +6,7 @@ commit 13276c0, when a run kept every replication's outcome).
 
     python benchmarks/memory_bench.py                      # run at 10^3, 10^4, 10^5; merge; start-up
     python benchmarks/memory_bench.py --reps 1000,10000    # other counts
-    python benchmarks/memory_bench.py --million            # and 10^6 (about 3 h of one core for the baseline)
+    python benchmarks/memory_bench.py --million            # and 10^6 (about 20 min of one core for the baseline)
     python benchmarks/memory_bench.py --scenario tests/data/toy.toml --reps 1000,1000000
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,17 @@ from wcitsim.cli import main
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.io.scenario import load_scenario
 from wcitsim.validation.bootstrap import compare, paired_bootstrap
-from wcitsim.validation.calibrate import Parameter, calibrate, known_states, scenario_loss, write_calibrated
+from wcitsim.validation.calibrate import (
+    Parameter,
+    calibrate,
+    known_states,
+    minimise,
+    prior_penalty,
+    prior_weight,
+    scenario_loss,
+    with_prior,
+    write_calibrated,
+)
 from wcitsim.validation.crossval import PAIRS, QUICK, cross_validate, make_folds
 from wcitsim.validation.predictors import GroupMajority, Logit, SigningRefit, without_outcome_inputs
 
@@ -80,6 +91,63 @@ def test_calibration_finds_a_known_optimum_and_improves_the_training_loss():
     assert abs(result.values["signing.intercept"] - grid[int(np.argmin(losses))]) < 0.1
 
 
+def test_the_prior_penalty_by_hand():
+    """λ = 1 / (2 n sd²): sd 0.25 on 8 states gives λ = 1; sd 0.5 gives ¼; an infinite sd nothing."""
+    assert prior_weight(0.25, 8) == pytest.approx(1.0) and prior_weight(0.25, 90) == pytest.approx(1 / 11.25)
+    assert prior_weight(math.inf, 8) == 0.0
+    a, b = Parameter("a", 0.0, 1.0), Parameter("b", -2.0, 3.0, sd=0.5)
+    # (1 − ½)² × 1 + (0.1 − ½)² × ¼; a unit value beyond the range counts as its end
+    assert prior_penalty([1.0, 0.1], [a, b], 0.25, 8) == pytest.approx(0.25 + 0.16 / 4)
+    assert prior_penalty([1.7, 0.1], [a, b], 0.25, 8) == pytest.approx(0.25 + 0.16 / 4)
+    assert prior_penalty([0.9, 0.2], with_prior([a, b], math.inf), 0.25, 8) == 0.0
+    assert prior_penalty([0.5, 0.5], [a, b], 0.25, 8) == 0.0
+
+
+def test_the_map_estimate_is_the_prior_on_a_flat_loss_and_the_weighted_mean_on_a_quadratic():
+    """Minimising Σ (u − a)² + λ Σ (u − c)² gives u = (a + λ c) / (1 + λ): c on a flat loss, a when λ = 0."""
+    parameters = [Parameter("x", 0.0, 1.0), Parameter("y", 0.0, 1.0, centre=0.2)]
+    target, centre = np.array([0.9, 0.1]), np.array([0.5, 0.2])
+
+    def fit(data_loss, sd):
+        best, _, _ = minimise(
+            lambda u: data_loss(u) + prior_penalty(u, parameters, sd, 8), [0.4, 0.6], 400, 0
+        )
+        return np.array(best)
+
+    np.testing.assert_allclose(fit(lambda u: 0.3, 0.25), centre, atol=1e-3)
+
+    def quadratic(u):
+        return float(np.sum((np.asarray(u) - target) ** 2))
+
+    np.testing.assert_allclose(fit(quadratic, 0.25), (target + centre) / 2, atol=1e-3)  # λ = 1
+    np.testing.assert_allclose(fit(quadratic, math.inf), target, atol=1e-3)
+
+
+def test_calibration_with_a_prior_adds_its_penalty_and_pulls_to_the_centre():
+    toy = load_scenario(TOY)
+    states = ["USA", "DEU", "RUS", "CHN", "KEN", "BRA"]
+    intercept = Parameter("signing.intercept", -1.0, 1.0)
+    result = calibrate(
+        toy, DATA, states, budget=12, replications=4, seed=0, parameters=[intercept], prior_sd=0.25
+    )
+    u = intercept.to_unit(result.values["signing.intercept"])
+    assert result.penalty == pytest.approx(prior_weight(0.25, 6) * (u - 0.5) ** 2)
+    assert result.loss == pytest.approx(scenario_loss(result.scenario, DATA, states, 4, 0) + result.penalty)
+    # the default is the unpenalised fit; a parameter's own sd wins over the calibration's
+    flat = calibrate(toy, DATA, states, budget=12, replications=4, seed=0, parameters=[intercept])
+    own = calibrate(
+        toy, DATA, states, budget=12, replications=4, seed=0, parameters=with_prior([intercept], math.inf),
+        prior_sd=0.25,
+    )  # fmt: skip
+    assert flat.values == own.values and flat.penalty == 0.0
+    assert flat.loss == pytest.approx(scenario_loss(flat.scenario, DATA, states, 4, 0))
+    # a tight prior holds the coefficient at its centre, the middle of the range
+    tight = calibrate(
+        toy, DATA, states, budget=12, replications=4, seed=0, parameters=[intercept], prior_sd=0.01
+    )
+    assert abs(tight.values["signing.intercept"]) < 0.02
+
+
 def test_calibrated_scenario_file_loads_and_records_its_origin(tmp_path):
     toy = load_scenario(TOY)
     result = calibrate(
@@ -132,6 +200,24 @@ def test_cross_validation_scores_every_predictor_on_the_same_folds():
     assert vote["replications"] == 4 * 4  # pooled over the folds
     names = {(c["a"], c["b"]) for c in v.comparisons()}
     assert names == {(a.format(model="model (single_text)"), b) for a, b in PAIRS}
+
+
+def test_every_simulation_gets_the_prior_and_held_coefficients_stay_at_its_centre():
+    from wcitsim.errors import ScenarioError
+    from wcitsim.validation.crossval import predictors
+    from wcitsim.validation.predictors import Simulation
+
+    scenario = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    held = ("seeder.covariate_weights.fh_total_score", "signing.lost_vote")
+    chosen = predictors(DATA, scenario, True, 4, 2, 1, 0, prior_sd=0.5, held=held)
+    simulations = [p for p in chosen if isinstance(p, Simulation)]
+    assert len(simulations) == 5
+    for p in simulations:
+        assert {q.sd for q in p.parameters} == {0.5} and not {q.path for q in p.parameters} & set(held)
+        assert p.scenario.seeder.covariate_weights["fh_total_score"] == pytest.approx(0.5)  # (−2 + 3) / 2
+    assert next(p for p in simulations if p.kind == "model").scenario.signing.lost_vote == pytest.approx(1.0)
+    with pytest.raises(ScenarioError, match=r"signing\.nonsense"):
+        predictors(DATA, scenario, True, 4, 2, 1, 0, held=("signing.nonsense",))
 
 
 def test_workers_do_not_change_the_scorecard():
@@ -222,7 +308,7 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
     code = main(
         ["validate", str(scenario), "--folds", "3", "--reps", "3", "--budget", "3", "--protocol-reps", "1",
-         "--out", str(tmp_path), "--json"]
+         "--prior-sd", "0.25", "--out", str(tmp_path), "--json"]
     )  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -240,6 +326,8 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
         assert heading in report
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 100
+    assert folder.name.endswith("-b3-p0.25") and metrics["prior_sd"] == 0.25
+    assert "a Gaussian prior of sd 0.25 of each range" in report
     assert len(metrics["comparisons"]) == len(PAIRS)
 
 
@@ -266,8 +354,13 @@ def test_quick_validation_has_the_keys_of_the_full_report(tmp_path, capsys):
 
 def test_calibrate_command(tmp_path, capsys):
     out = tmp_path / "cal.toml"
-    assert main(["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--out", str(out)]) == 0
+    args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--prior-sd", "0.5", "--out", str(out)]
+    assert main(args) == 0
     assert "written to" in capsys.readouterr().out
+    assert "--prior-sd 0.5" in out.read_text() and "Gaussian prior's penalty (sd 0.5" in out.read_text()
+    with pytest.raises(SystemExit) as err:
+        main(["calibrate", str(TOY), "--prior-sd", "0", "--out", str(out)])
+    assert err.value.code == 2 and "--prior-sd: 0 is out of range" in capsys.readouterr().err
     assert load_scenario(out).meta.name == "toy"
 
 

@@ -70,7 +70,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
-        args.protocol_reps, workers=args.workers, quick=args.quick,
+        args.protocol_reps, workers=args.workers, quick=args.quick, **_prior(args),
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
@@ -139,12 +139,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     options.fit_in_memory(args.reps, scenario, data)
     result = calibrate(
         scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
-        start=args.start, text_weight=args.text_weight,
+        start=args.start, text_weight=args.text_weight, **_prior(args),
     )  # fmt: skip
     command = (
         f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} "
         f"--start {args.start}" + (f" --text-weight {args.text_weight:g}" if args.text_weight != 1 else "")
-    )
+        + (f" --prior-sd {args.prior_sd:g}" if args.prior_sd is not None else "")
+    )  # fmt: skip
     written = write_calibrated(result, args.scenario, out, command)
     print(
         f"wcitsim calibrate: {scenario.meta.name}, {result.evaluations} evaluations on {len(result.states)} known states"
@@ -162,6 +163,20 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     print(summary_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"  written to {written}; out-of-sample scores: wcitsim validate {written} --folds {args.folds}")
     return 0
+
+
+def _prior(args: argparse.Namespace) -> dict:
+    """``prior_sd`` for the library when ``--prior-sd`` is given (else its default)."""
+    return {} if args.prior_sd is None else {"prior_sd": args.prior_sd}
+
+
+def _add_prior_sd(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prior-sd", type=options.bounded(float, "a number", lambda v: v > 0, "a number above 0, or inf"),
+        default=None,
+        help="sd of the Gaussian prior on each coefficient around the middle of its range, as a share of the "
+        "range, e.g. 0.25 (the range is then the prior's ±2 sd); default inf: no prior (maximum likelihood)",
+    )  # fmt: skip
 
 
 def add_validate(commands: options.Commands) -> None:
@@ -185,6 +200,7 @@ def add_validate(commands: options.Commands) -> None:
     validate.add_argument(
         "--no-calibrate", action="store_true", help="use the scenario's coefficients as given"
     )
+    _add_prior_sd(validate)
     validate.add_argument(
         "--quick", action="store_true",
         help="the same table on fewer folds, evaluations and replications, in under a minute (for scripts and CI)",
@@ -220,6 +236,7 @@ def add_calibrate(commands: options.Commands) -> None:
         help="weight of the share of clauses missing the Final Acts in the loss; 0 leaves the text out, "
         "so it is predicted, not fitted (default 1)",
     )  # fmt: skip
+    _add_prior_sd(cal)
     options.add_out(
         cal, default=None, help="the calibrated scenario to write (default results/calibration/NAME.toml)"
     )

@@ -7,10 +7,21 @@ country. The loss is the mean log-loss of P(sign) over the training states plus
 (the text is one fact about the conference, not about any state), with common
 random numbers (the same replication seeds for every candidate), so the
 objective is smooth enough for CMA-ES (Hansen's ``cma`` package).
+
+A Gaussian prior on every coefficient, in its unit space (0 and 1 the ends of
+its range) around its centre (the middle of the range), turns the fit into a
+maximum a posteriori estimate: the mean log-loss is the negative log-likelihood
+divided by the n training states, so the prior's negative log density divided
+by n is added, λ Σ (u − u₀)² with λ = 1 / (2 n sd²) (:func:`prior_weight`). An
+sd of a quarter of the range makes the range the prior's 95 % interval (± 2 sd);
+the default, an infinite sd, is the flat prior (maximum likelihood): out of fold
+the quarter-range prior scored worse (docs/validation.md, "A prior on the
+coefficients").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -34,23 +45,34 @@ from wcitsim.metrics import brier, log_loss
 __all__ = [
     "DEFAULT_PARAMETERS",
     "MECHANISM_PARAMETERS",
+    "PRIOR_SD",
     "Calibration",
     "Parameter",
     "calibrate",
+    "minimise",
     "parameters_for",
+    "prior_penalty",
+    "prior_weight",
     "scenario_loss",
+    "with_prior",
     "write_calibrated",
 ]
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """A global coefficient to fit: a dotted scenario key and its bounds (searched on a log scale if ``log``)."""
+    """A global coefficient to fit: a dotted scenario key and its bounds (searched on a log scale if ``log``).
+
+    ``centre`` is its prior's centre in the unit space (the middle of the range);
+    ``sd`` the prior's standard deviation there (None: the calibration's ``prior_sd``).
+    """
 
     path: str
     lo: float
     hi: float
     log: bool = False
+    centre: float = 0.5
+    sd: float | None = None
 
     def to_unit(self, value: float) -> float:
         if self.log:
@@ -124,6 +146,56 @@ def _current(scenario: Scenario, parameter: Parameter) -> float:
 
 
 TEXT_WEIGHT = 1.0
+#: The prior's standard deviation in each coefficient's unit space by default: none (a flat prior).
+PRIOR_SD = math.inf
+
+
+def prior_weight(sd: float, n: int) -> float:
+    """λ of the penalty λ (u − u₀)² that a Gaussian prior of ``sd`` adds to a mean loss over ``n`` states.
+
+    The prior's negative log density is (u − u₀)² / (2 sd²); divided by ``n``, like
+    the log-likelihood in the mean log-loss, λ = 1 / (2 n sd²). An infinite sd gives 0.
+    """
+    return 0.0 if math.isinf(sd) else 1.0 / (2.0 * n * sd * sd)
+
+
+def with_prior(parameters: Sequence[Parameter], sd: float) -> tuple[Parameter, ...]:
+    """``parameters`` with the prior's sd set on each (``math.inf``: no prior)."""
+    return tuple(dataclasses.replace(p, sd=sd) for p in parameters)
+
+
+def prior_penalty(unit: Sequence[float], parameters: Sequence[Parameter], prior_sd: float, n: int) -> float:
+    """Σ_p λ_p (u_p − centre_p)², λ_p = :func:`prior_weight` of ``p.sd`` (else ``prior_sd``) and ``n``.
+
+    ``unit`` is clipped to [0, 1], as the coefficients are.
+    """
+    return sum(
+        prior_weight(p.sd if p.sd is not None else prior_sd, n) * (min(max(u, 0.0), 1.0) - p.centre) ** 2
+        for p, u in zip(parameters, unit, strict=True)
+    )
+
+
+def minimise(objective, x0: Sequence[float], budget: int, seed: int) -> tuple[list[float], float, float]:
+    """CMA-ES (σ₀ 0.25) over the unit box from ``x0``, about ``budget`` evaluations in all.
+
+    Returns (the best unit point, its value, the value at ``x0``); never worse than ``x0``.
+    """
+    import cma
+
+    loss_start = objective(x0)
+    options = {
+        "bounds": [[0.0] * len(x0), [1.0] * len(x0)],
+        "maxfevals": max(budget - 1, 2),
+        "seed": seed + 1,
+        "verbose": -9,
+        "verb_log": 0,
+        "verb_disp": 0,
+    }
+    es = cma.CMAEvolutionStrategy(list(x0), 0.25, options)
+    es.optimize(objective)
+    if es.result.xbest is None or loss_start <= es.result.fbest:
+        return list(x0), float(loss_start), float(loss_start)
+    return list(es.result.xbest), float(es.result.fbest), float(loss_start)
 
 
 def scenario_loss(
@@ -172,6 +244,8 @@ class Calibration:
     seconds: float
     history: list[float] = field(default_factory=list)
     text_weight: float = TEXT_WEIGHT
+    prior_sd: float = PRIOR_SD
+    penalty: float = 0.0  # the prior's share of ``loss`` at the fitted values
 
 
 def calibrate(
@@ -186,16 +260,17 @@ def calibrate(
     start: str = "midpoint",
     text_weight: float = TEXT_WEIGHT,
     runner=None,
+    prior_sd: float = PRIOR_SD,
 ) -> Calibration:
     """Fit ``parameters`` to the decisions of ``states`` with CMA-ES and return the fitted scenario.
 
     ``start`` is ``"midpoint"`` (the middle of every range: nothing learnt from
     any state, the choice for nested cross-validation) or ``"scenario"`` (the
     scenario's own values). ``parameters`` default to :func:`parameters_for`. ``text_weight`` 0 leaves the Final Acts out of the loss,
-    so the text is predicted, not fitted. ``runner`` as in :func:`scenario_loss`.
+    so the text is predicted, not fitted. ``prior_sd``: the Gaussian prior's sd in the unit space of
+    a parameter without its own (``math.inf``: none, maximum likelihood); ``loss`` includes
+    its :func:`prior_penalty`. ``runner`` as in :func:`scenario_loss`.
     """
-    import cma
-
     parameters = tuple(parameters) if parameters is not None else parameters_for(scenario)
     seated = set(build_world(scenario, data).iso3)
     states = [s for s in states if s in seated and data.record.at[s, "decision"] in ("signed", "not_signed")]
@@ -219,25 +294,11 @@ def calibrate(
         value = scenario_loss(
             _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight,
             runner=runner,
-        )  # fmt: skip
+        ) + prior_penalty(unit, parameters, prior_sd, len(states))  # fmt: skip
         history.append(value)
         return value
 
-    loss_start = loss(x0)
-    options = {
-        "bounds": [[0.0] * len(parameters), [1.0] * len(parameters)],
-        "maxfevals": max(budget - 1, 2),
-        "seed": seed + 1,
-        "verbose": -9,
-        "verb_log": 0,
-        "verb_disp": 0,
-    }
-    es = cma.CMAEvolutionStrategy(x0, 0.25, options)
-    es.optimize(loss)
-    best_unit = es.result.xbest if es.result.xbest is not None else x0
-    best_loss = es.result.fbest if es.result.xbest is not None else loss_start
-    if loss_start <= best_loss:
-        best_unit, best_loss = x0, loss_start
+    best_unit, best_loss, loss_start = minimise(loss, x0, budget, seed)
     values = {p.path: p.from_unit(u) for p, u in zip(parameters, best_unit, strict=True)}
     return Calibration(
         scenario=_with(scenario, parameters, list(values.values())),
@@ -253,6 +314,8 @@ def calibrate(
         seconds=time.perf_counter() - begin,
         history=history,
         text_weight=text_weight,
+        prior_sd=prior_sd,
+        penalty=float(prior_penalty(best_unit, parameters, prior_sd, len(states))),
     )
 
 
@@ -260,11 +323,12 @@ def _toml_value(value: float) -> str:
     return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}"
 
 
-def _loss_name(text_weight: float) -> str:
+def _loss_name(text_weight: float, prior_sd: float = math.inf) -> str:
+    prior = "" if math.isinf(prior_sd) else f" + a Gaussian prior's penalty (sd {prior_sd:g} of each range)"
     if not text_weight:
-        return "mean log-loss; the Final Acts left out, so the text is predicted"
+        return f"mean log-loss{prior}; the Final Acts left out, so the text is predicted"
     weight = "" if text_weight == 1 else f"{text_weight:g} × "
-    return f"mean log-loss + {weight}share of clauses missing the Final Acts"
+    return f"mean log-loss + {weight}share of clauses missing the Final Acts{prior}"
 
 
 def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -> Path:
@@ -280,7 +344,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
         f"#   {command}",
         f"# CMA-ES over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
         f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
-        f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight)}) "
+        f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight, result.prior_sd)}) "
         f"{result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
         "# These values are fitted in sample: `wcitsim validate` reports out-of-sample scores",
         "# from nested cross-validation (calibration inside each training fold).",

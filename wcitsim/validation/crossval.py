@@ -25,12 +25,13 @@ import pandas as pd
 
 from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.data import Dataset
+from wcitsim.errors import ScenarioError
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_summary
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, interval, known_decisions
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
-from wcitsim.validation.calibrate import known_states, parameters_for
+from wcitsim.validation.calibrate import PRIOR_SD, known_states, parameters_for, with_prior
 
 __all__ = ["QUICK", "FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
 
@@ -119,6 +120,8 @@ class Validation:
     budget: int
     tuned: bool
     quick: bool = False
+    prior_sd: float = PRIOR_SD
+    held: tuple[str, ...] = ()  # coefficients held at their prior's centre, not fitted
 
     @property
     def model(self) -> PredictorResult:
@@ -195,8 +198,20 @@ def _text(texts: np.ndarray, scenario: Scenario) -> dict:
     }
 
 
-def predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list:
-    """The scorecard's predictors, in the order of the report."""
+def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PRIOR_SD, held=()) -> list:
+    """The scorecard's predictors, in the order of the report.
+
+    The simulations' priors have sd ``prior_sd``; the coefficients named in ``held``
+    are set to their prior's centre and not fitted.
+    """
+    if held:
+        centres = {p.path: p.from_unit(p.centre) for p in parameters_for(scenario) if p.path in held}
+        if set(held) - set(centres):
+            raise ScenarioError(
+                f"{scenario.source}: held {sorted(set(held) - set(centres))} are not among the coefficients "
+                f"it fits; expected some of {[p.path for p in parameters_for(scenario)]}"
+            )
+        scenario = scenario.replace(**centres)
     covariates = tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
     main = scenario.protocol.name
     no_inputs, free = P.without_outcome_inputs(scenario)
@@ -205,6 +220,7 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed) -> list:
                                                           "signing.conformity")))  # fmt: skip
 
     def simulation(name, kind, s, runner=P.run_protocol, parameters=fitted, text_weight=1.0):
+        parameters = with_prior([p for p in parameters if p.path not in held], prior_sd)
         return P.Simulation(name, kind, s, data, runner, parameters, reps, seed, budget, text_weight, tune)
 
     out = [
@@ -262,18 +278,23 @@ def cross_validate(
     other_reps: int = 8,
     workers: int = 1,
     quick: bool = False,
+    prior_sd: float = PRIOR_SD,
+    held: tuple[str, ...] = (),
 ) -> Validation:
     """Cross-validate the model and every baseline on the same folds over the known states.
 
     ``quick`` uses :data:`QUICK` (fewer folds, evaluations, replications) instead of
     ``k``, ``reps``, ``budget`` and ``other_reps``; ``workers`` processes run the folds.
+    Each simulation is calibrated with a Gaussian prior of sd ``prior_sd`` in every
+    coefficient's unit space (``math.inf``: none; :mod:`wcitsim.validation.calibrate`);
+    the coefficients named in ``held`` (dotted keys) stay at their prior's centre, unfitted.
     """
     if quick:
         k, reps, budget, other_reps = QUICK["k"], QUICK["reps"], QUICK["budget"], QUICK["other_reps"]
     plan = make_folds(data, k, seed)
     seated = [s for s in data.states.index if s not in scenario.seating.exclude]
     unknown = [s for s in seated if data.record.at[s, "decision"] == "unknown"]
-    chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed)
+    chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd, tuple(held))
     with _pool(workers) as pool:
         chosen = list(pool.map(_prepare, chosen))
         jobs = [(p, f, *_fold(plan, f, unknown)) for p in chosen for f in range(plan.k)]
@@ -304,7 +325,7 @@ def cross_validate(
                 fitted=fitted, note=NOTES.get(p.name, ""),
             )
         )  # fmt: skip
-    return Validation(plan, results, data, scenario, reps, budget, tune, quick)
+    return Validation(plan, results, data, scenario, reps, budget, tune, quick, prior_sd, tuple(held))
 
 
 def _fold(plan: FoldPlan, f: int, unknown: list[str]) -> tuple[list[str], list[str]]:

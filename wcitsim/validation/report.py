@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +12,22 @@ from wcitsim._version import __version__
 from wcitsim.core.seeding import primary_groups
 from wcitsim.experiments.records import git_revision
 from wcitsim.io.files import staged_folder, write_json_atomic
+from wcitsim.validation.calibrate import PRIOR_SD, parameters_for
 from wcitsim.validation.crossval import Validation
 
 __all__ = ["validation_id", "verdict", "write_validation"]
 
 
 def validation_id(v: Validation) -> str:
-    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>``: the same inputs give the same folder."""
+    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>[-p<prior sd>]``: the same inputs give the same folder.
+
+    The prior's sd is named only when it is not the default (:data:`~wcitsim.validation.calibrate.PRIOR_SD`).
+    """
     tuned = f"b{v.budget}" if v.tuned else "untuned"
+    if v.tuned and v.prior_sd != PRIOR_SD:
+        tuned += f"-p{v.prior_sd:g}"
+    if v.held:
+        tuned += f"-held{len(v.held)}"
     return f"{v.scenario.meta.name}-k{v.plan.k}-s{v.plan.seed}-r{v.reps}-{tuned}" + (
         "-quick" if v.quick else ""
     )
@@ -86,10 +95,13 @@ def _spread_table(v: Validation) -> str:
     keys = list(fitted[0]) if fitted and fitted[0] else []
     if not keys:
         return "Not calibrated (`--no-calibrate`)."
-    rows = ["| coefficient | least | median | greatest |", "|---|---|---|---|"]
+    centre = {p.path: f"{p.from_unit(p.centre):.3g}" for p in parameters_for(v.scenario)}
+    rows = ["| coefficient | prior's centre | least | median | greatest |", "|---|---|---|---|---|"]
     for key in keys:
         values = np.array([f[key] for f in fitted])
-        rows.append(f"| `{key}` | {values.min():.3g} | {np.median(values):.3g} | {values.max():.3g} |")
+        rows.append(
+            f"| `{key}` | {centre.get(key, '–')} | {values.min():.3g} | {np.median(values):.3g} | {values.max():.3g} |"
+        )
     return "\n".join(rows)
 
 
@@ -215,7 +227,12 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         else f"{v.plan.k}-fold, stratified by decision and ITU region"
     )
     tuning = (
-        f"calibrated inside each training fold (CMA-ES, {v.budget} evaluations, from the middle of every range)"
+        f"calibrated inside each training fold (CMA-ES, {v.budget} evaluations, from the middle of every range, "
+        + (
+            "no prior: maximum likelihood)"
+            if math.isinf(v.prior_sd)
+            else f"a Gaussian prior of sd {v.prior_sd:g} of each range around its middle: maximum a posteriori)"
+        )
         if v.tuned
         else "run with the scenario's coefficients as given (if they were calibrated on these states, the model's scores are in sample)"
     )
@@ -228,7 +245,12 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         f"- States: the {len(known)} Member States whose decision of 14 December 2012 is known "
         f"({int((record.loc[known] == 'signed').sum())} signed, {int((record.loc[known] == 'not_signed').sum())} did not).",
         f"- Folds: {folds}, seed {v.plan.seed}; every predictor sees the same folds.",
-        f"- Simulation protocols: {tuning}; {v.reps} replications per fold.",
+        f"- Simulation protocols: {tuning}; {v.reps} replications per fold."
+        + (
+            f" Held at their prior's centre, not fitted: {', '.join(f'`{h}`' for h in v.held)}."
+            if v.held
+            else ""
+        ),
         f"- Split: the {facts.eligible} states with signing rights are the known states plus {unplaced} unknown ones "
         f"that the record does not identify; expected signatories = Σ P(sign) over the known states (out of fold) "
         f"+ {unplaced} × the mean P(sign) of the unknown states; the interval draws each state's decision from its P. "
@@ -297,6 +319,8 @@ def write_validation(v: Validation, out: Path, command: str) -> Path:
             "replications": v.reps,
             "budget": v.budget if v.tuned else None,
             "quick": v.quick,
+            "prior_sd": None if math.isinf(v.prior_sd) else v.prior_sd,
+            "held": list(v.held),
             "verdict": verdict(scores, comparisons),
             "scores": scores,
             "comparisons": comparisons,
