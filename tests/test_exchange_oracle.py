@@ -185,6 +185,42 @@ def test_compiled_equals_numpy_bit_for_bit(seed, rule, carry):
             assert np.array_equal(a[key], b[key]), key
 
 
+def _runs_equal(x, c, s, params, bounds):
+    runs = [ex.run(x, c, s, {**params, "kernel": kernel}, bounds) for kernel in ("numpy", "compiled")]
+    (xa, ha), (xb, hb) = runs
+    assert np.array_equal(xa, xb)
+    assert len(ha) == len(hb) >= 1
+    for a, b in zip(ha, hb, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert np.array_equal(a[key], b[key]), key
+    return ha
+
+
+@pytest.mark.parametrize(("seed", "coded"), [(0, False), (1, True)])
+def test_compiled_sequential_equals_numpy_on_a_larger_field(seed, coded):
+    """40 actors on 6 issues of a 0–100 scale: ~2,000 candidates (the compiled kernel's max-tree has two
+    levels), some saliences 0, twins, positions drawn or coded; outcome caps bind in some rounds."""
+    rng = np.random.default_rng(seed)
+    n, k = 40, 6
+    x = 100.0 * (rng.choice([0.0, 0.1, 0.5, 0.9, 1.0], (n, k)) if coded else rng.random((n, k)))
+    s = np.where(rng.random((n, k)) < 0.1, 0.0, rng.uniform(0.1, 1.0, (n, k)))
+    c = rng.uniform(0.2, 2.0, n)
+    x[1], s[1], c[1] = x[0], s[0], c[0]
+    history = _runs_equal(x, c, s, {**ex.REFERENCE, "max_rounds": 3}, (0.0, 100.0))
+    assert sum(len(h["gain"]) for h in history) > 300
+
+
+def test_compiled_sequential_equals_numpy_without_candidates():
+    x, c, s = _small(2)
+    x[:] = 0.5  # everyone on the same side of every outcome: nobody to trade with
+    voting, done = ex.play_round(x, c, s, {"kernel": "compiled"})
+    expected, reference = ex.play_round(x, c, s, {"kernel": "numpy"})
+    assert np.array_equal(voting, expected) and np.array_equal(voting, x)
+    assert len(done["gain"]) == len(reference["gain"]) == 0
+    assert done.keys() == reference.keys()
+
+
 def test_compiled_rounds_of_dominant_exchanges_equal_numpys_when_keys_tie():
     """With equal keys (gain less 1e-15 per place) a greedy pass would take one of two tied exchanges, the rounds both."""
     n, k = 4, 3
