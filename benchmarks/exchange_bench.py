@@ -32,8 +32,9 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse
 import subprocess
-import time
 from pathlib import Path
+
+from run import seconds  # benchmarks/run.py: the least CPU time of some repeats
 
 from wcitsim.core.protocols import exchange
 from wcitsim.core.world import Streams, build_world, replication_seeds
@@ -54,16 +55,6 @@ PATHS = {
 }
 
 
-def best_seconds(run, repeats: int) -> float:
-    """The least CPU time of ``repeats`` calls of ``run``."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def baseline_rates(reps: int, repeats: int) -> dict[str, float]:
     world = build_world(load_scenario(BASELINE).replace(**{"protocol.name": "exchange"}), load_dataset())
     seeds = replication_seeds(1, reps)
@@ -81,7 +72,7 @@ def baseline_rates(reps: int, repeats: int) -> dict[str, float]:
         exchange.simulate(
             world, Streams(seeds[:1]), trace=False, measure=False, params={**(params or {}), "max_rounds": 1}
         )
-        rates[name] = reps / best_seconds(run, repeats)
+        rates[name] = reps / seconds(run, repeats)
     return rates
 
 
@@ -91,7 +82,7 @@ def copenhagen_seconds(repeats: int) -> dict[str, float]:
     for kernel in ("compiled", "numpy", "decimal"):
         params = {**exchange.REFERENCE, "kernel": kernel}
         exchange.run(x, c, s, {**params, "max_rounds": 1}, bounds)  # warm up
-        out[f"wcitsim, reference settings, {kernel}"] = best_seconds(
+        out[f"wcitsim, reference settings, {kernel}"] = seconds(
             lambda p=params: exchange.run(x, c, s, p, bounds), repeats
         )
     return out
@@ -126,8 +117,8 @@ def main() -> None:
     for name, rate in rates.items():
         print(f"  {name:<68} {rate:8.3f} replications/s  ({rate / today:5.1f}× today's)")
     print("Copenhagen (11 actors, 7 issues, 10 rounds):")
-    for name, seconds in copenhagen_seconds(args.repeats).items():
-        print(f"  {name:<68} {seconds:8.4f} s")
+    for name, took in copenhagen_seconds(args.repeats).items():
+        print(f"  {name:<68} {took:8.4f} s")
     decide = decide_seconds(args.decide_python)
     if isinstance(decide, float):
         print(f"  {'decide-exchange-model 2025.3.1 (its own interpreter)':<68} {decide:8.4f} s")
