@@ -241,3 +241,19 @@ def test_decimal_kernel_runs_the_sequential_rule_only():
     x, c, s = _small(0)
     with pytest.raises(ScenarioError, match="kernel: 'decimal' with round_rule = 'matching'"):
         ex.play_round(x, c, s, {"kernel": "decimal", "round_rule": "matching"})
+
+
+@pytest.mark.parametrize("rule", ["sequential", "matching"])
+def test_a_stack_steps_the_same_on_one_thread_or_several(monkeypatch, rule):
+    """Replications shared among threads (the compiled sequential round runs without the lock) are computed
+    alone: five replications on 1, 2 or 5 threads give the same positions, bit for bit, as each on its own."""
+    rng = np.random.default_rng(7)
+    reps, n, k = 5, 40, 6
+    position, salience = rng.random((reps, n, k)), rng.uniform(0.1, 1.0, (reps, n, k))
+    c = rng.uniform(0.2, 2.0, n)
+    params = {"round_rule": rule, "kernel": "compiled"}
+    alone = np.stack([ex.exchange_round(position[r], c, salience[r], params=params)[0] for r in range(reps)])
+    for threads in ("1", "2", "5"):
+        monkeypatch.setenv("WCITSIM_THREADS", threads)
+        assert np.array_equal(ex.step(position, c, salience, params), alone), threads
+    assert not np.array_equal(alone, position)  # exchanges were made

@@ -3,6 +3,7 @@ populations keep the states they clone."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from wcitsim.core.streams import Streams
 from wcitsim.core.world import Caucus, _allies, _interaction, build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.data.synthetic import clone_labels, copy_numbers, synthetic_rows
-from wcitsim.errors import ScenarioError
+from wcitsim.errors import ScenarioError, UsageError
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.scenario import load_scenario
 from wcitsim.model.reference import run_reference
@@ -125,7 +126,7 @@ def test_the_switch_is_scoped_and_checked():
         assert not kernels.compiled() and kernels.dense_influence(193)
         assert not kernels.dense_influence(kernels.DENSE_MAX + 1)  # no N × N matrix past DENSE_MAX
     assert kernels.current() == before
-    with pytest.raises(ValueError, match="expected one of numpy, compiled"):
+    with pytest.raises(UsageError, match="expected one of numpy, compiled"):
         kernels.set_kernels("fortran")
 
 
@@ -365,3 +366,15 @@ def test_the_silhouettes_by_cell_by_cluster_and_by_difference_are_numpys(x):
         expected = np.stack([silhouette(distance, found[:, p], p + 2) for p in range(kmax - 1)], axis=1)
         for cells in (64, 0):
             np.testing.assert_allclose(silhouettes(x, xx, g, found, cells), expected, rtol=0, atol=1e-12)
+
+
+def test_the_threads_come_from_the_environment_or_the_cores(monkeypatch):
+    monkeypatch.delenv("WCITSIM_THREADS", raising=False)
+    assert kernels.threads(1000) == (os.process_cpu_count() or 1)
+    assert kernels.threads(1) == 1  # never more threads than replications
+    monkeypatch.setenv("WCITSIM_THREADS", "3")
+    assert (kernels.threads(2), kernels.threads(8)) == (2, 3)
+    for bad in ("0", "-1", "two", "1.5"):
+        monkeypatch.setenv("WCITSIM_THREADS", bad)
+        with pytest.raises(UsageError, match=f"WCITSIM_THREADS \\(environment\\): '{bad}'; expected a whole"):
+            kernels.threads(4)

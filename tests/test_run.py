@@ -169,3 +169,28 @@ def test_example_scripts_run(script):
 def test_reference_engine_from_the_command_line(capsys):
     assert main(["run", str(TOY), "--reps", "2", "--engine", "reference", "--json", "--no-write"]) == 0
     assert json.loads(capsys.readouterr().out)["engine"] == "reference"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "WCITSIM_KERNELS",
+            "fortran",
+            "WCITSIM_KERNELS (environment): 'fortran'; expected one of numpy, compiled",
+        ),
+        ("WCITSIM_THREADS", "0", "WCITSIM_THREADS (environment): '0'; expected a whole number, 1 or more"),
+    ],
+)
+def test_a_bad_environment_variable_is_refused_in_one_line_before_the_command_runs(name, value, expected):
+    env = {**os.environ, name: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "wcitsim", "check", str(TOY)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"wcitsim: error: {expected}\n"
+    assert done.stdout == ""

@@ -10,6 +10,7 @@ the options they share are written once in :mod:`~wcitsim.cli.options`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -17,7 +18,16 @@ from wcitsim.cli import classroom, game, runs, scenarios, sweeps, teach, validat
 from wcitsim.cli.options import Commands
 from wcitsim.errors import WcitsimError
 
-__all__ = ["COMMANDS", "LINE_BREAKS", "MAX_MESSAGE", "build_parser", "main", "main_entry", "one_line"]
+__all__ = [
+    "COMMANDS",
+    "ENVIRONMENT",
+    "LINE_BREAKS",
+    "MAX_MESSAGE",
+    "build_parser",
+    "main",
+    "main_entry",
+    "one_line",
+]
 
 #: Each command's parser, in the order ``wcitsim --help`` lists them.
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
@@ -78,10 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The environment variables wcitsim reads (:mod:`wcitsim.core.kernels`), checked before any command runs.
+ENVIRONMENT = ("WCITSIM_KERNELS", "WCITSIM_THREADS")
+
+
+def _check_environment() -> None:
+    """Refuse a bad ``WCITSIM_KERNELS`` or ``WCITSIM_THREADS`` at once (numpy is imported only when one is set)."""
+    if any(os.environ.get(name) for name in ENVIRONMENT):
+        from wcitsim.core import kernels
+
+        kernels.current()
+        kernels.threads(1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        _check_environment()
         return args.func(args)
     except WcitsimError as err:
         print(f"wcitsim: error: {one_line(str(err))}", file=sys.stderr)

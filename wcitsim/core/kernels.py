@@ -21,6 +21,12 @@ The choice is module-wide, not per thread: ``"compiled"`` by default
     with kernels.use("numpy"):
         outcome = run_vectorized(world, streams)
 
+A protocol whose compiled round runs without the interpreter's lock (``exchange``)
+steps a stack's replications on :func:`threads` threads: ``WCITSIM_THREADS`` if set,
+else the cores this process may use; a sweep's workers set it to 1 (the workers are
+the parallelism there). Each replication is computed alone, so the results do not
+depend on the number of threads.
+
 Above :data:`DENSE_MAX` delegations the influence step is matrix-free whatever the
 choice: the dense N × N matrix would not fit.
 """
@@ -33,6 +39,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from wcitsim.errors import UsageError
+
 __all__ = [
     "DENSE_MAX",
     "KERNELS",
@@ -43,6 +51,7 @@ __all__ = [
     "lanes",
     "set_kernels",
     "stacked",
+    "threads",
     "use",
 ]
 
@@ -54,17 +63,31 @@ DENSE_MAX = 2000
 _chosen: list[str] = []
 
 
-def _checked(name: str) -> str:
+def _checked(name: str, where: str = "kernels") -> str:
     if name not in KERNELS:
-        raise ValueError(f"kernels: {name!r}; expected one of {', '.join(KERNELS)}")
+        raise UsageError(f"{where}: {name!r}; expected one of {', '.join(KERNELS)}")
     return name
 
 
 def current() -> str:
     """The kernels in use: ``"compiled"`` or ``"numpy"``."""
     if not _chosen:
-        _chosen.append(_checked(os.environ.get("WCITSIM_KERNELS", "compiled") or "compiled"))
+        _chosen.append(
+            _checked(os.environ.get("WCITSIM_KERNELS", "") or "compiled", "WCITSIM_KERNELS (environment)")
+        )
     return _chosen[-1]
+
+
+def threads(reps: int) -> int:
+    """How many threads may step ``reps`` replications at once: ``WCITSIM_THREADS``, else this process's cores."""
+    value = os.environ.get("WCITSIM_THREADS", "")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError(f"WCITSIM_THREADS (environment): {value!r}; expected a whole number, 1 or more")
+        wanted = int(value)
+    else:
+        wanted = os.process_cpu_count() or 1
+    return max(1, min(wanted, reps))
 
 
 def compiled() -> bool:

@@ -40,7 +40,8 @@ def _warm() -> None:
         importlib.import_module(name)
 
 
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: Kept to 1 in every worker: BLAS's threads, and wcitsim's own (:func:`wcitsim.core.kernels.threads`).
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "WCITSIM_THREADS")
 #: Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers. Setting any malloc threshold turns off glibc's
 #: dynamic mmap threshold, so every numpy temporary of a batch (≈400 KB) is mapped and unmapped again:
 #: measured here, that makes a worker 2-2.5 times slower. A local cluster's workers start without it.
@@ -48,7 +49,7 @@ DASK_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ": dict.fromkeys(THREAD
 
 
 def _one_thread() -> None:
-    """Keep each worker to one BLAS thread: the workers are the parallelism."""
+    """Keep each worker to one thread (BLAS's, and the exchange protocol's): the workers are the parallelism."""
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     try:

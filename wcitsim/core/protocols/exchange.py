@@ -43,6 +43,7 @@ moved part of the way to the voting positions. The choices, each a field of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -239,11 +240,28 @@ def run(x, c, s, params=None, bounds=(0.0, 1.0)) -> tuple[np.ndarray, list[dict[
 
 
 def step(position: np.ndarray, c: np.ndarray, salience: np.ndarray, params=None) -> np.ndarray:
-    """One round for a stack of replications (R × N × K positions and saliences, positions on [0, 1])."""
+    """One round for a stack of replications (R × N × K positions and saliences, positions on [0, 1]).
+
+    With the compiled sequential rule, whose round runs without the interpreter's
+    lock, the replications are shared among :func:`wcitsim.core.kernels.threads`
+    threads; each is computed alone, so the result does not depend on how many.
+    """
     params = {**DEFAULTS, **(params or {})}
     new = np.empty_like(position)
-    for r in range(position.shape[0]):
+
+    def one(r: int) -> None:
         new[r], _ = exchange_round(position[r], c, salience[r], params["min_gain"], params)
+
+    from wcitsim.core import kernels
+
+    parallel = params["round_rule"] == "sequential" and _kernel(params) == "compiled"
+    threads = kernels.threads(position.shape[0]) if parallel else 1
+    if threads == 1:
+        for r in range(position.shape[0]):
+            one(r)
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="wcitsim-exchange") as pool:
+            list(pool.map(one, range(position.shape[0])))  # list(): an error in a thread is raised here
     return new
 
 
