@@ -2,8 +2,10 @@
 
 One server, one run, four screen widths (a phone, a small laptop, a laptop, a projector's full HD).
 At each width: the document never scrolls sideways, nothing but the tables' own boxes does, the session
-shown is marked in words and on every per-session figure, the sliders show their values, and the map and
-its caption are whole. Screenshots of each width are saved as results/screenshots/seminar_<width>.png.
+shown is marked in words and on every per-session figure, the sliders show their values, the map drawn for
+the width (five regions side by side, two to a row, one to a row on a phone) and its caption are whole, and no
+console error or failed request has happened yet. Step scrolls nothing sideways. Screenshots of each width are
+saved as results/screenshots/seminar_<width>.png.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ LAYOUT = """() => {
     .filter(e => e.getBoundingClientRect().right > e.closest('.v-card').getBoundingClientRect().right + 0.5)
     .map(e => e.textContent.slice(0, 40));
   const labels = [...document.querySelectorAll('.v-input__slider .v-label')].filter(shown).map(e => e.textContent);
-  return {scroll: document.documentElement.scrollWidth, inner: innerWidth, sideways, figures, clipped, spill, labels,
+  const scrolled = [...document.querySelectorAll('*')].filter(e => e.scrollLeft > 0)
+    .map(e => e.tagName + '.' + String(e.className).slice(0, 40) + ' ' + e.scrollLeft);
+  return {scroll: document.documentElement.scrollWidth, inner: innerWidth, sideways, scrolled, figures, clipped, spill,
+          labels, left: scrollX,
           height: Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))};
 }"""
 
@@ -112,6 +117,8 @@ def test_a_whole_seminar_offline(teach_server):
         assert _session(page) == (str(int(total) - 1), total)
         page.get_by_role("button", name="Step").click()
         page.get_by_text(f"after session {total} of {total}").wait_for(timeout=30_000)
+        stepped = page.evaluate(LAYOUT)
+        assert not stepped["scrolled"] and stepped["left"] == 0, stepped["scrolled"]  # nothing sideways
         # the handout, as a download: one counterfactual
         page.get_by_text("counterfactuals (at most 2)").click()
         page.locator(".v-menu__content").get_by_text("consensus_rule", exact=True).click()
@@ -124,15 +131,17 @@ def test_a_whole_seminar_offline(teach_server):
             page.set_viewport_size({"width": width, "height": 900})
             page.wait_for_timeout(400)
             layout = page.evaluate(LAYOUT)
+            assert not errors and not failed, (width, errors[:3], failed[:3])  # nothing went wrong so far
             assert layout["scroll"] <= layout["inner"], (width, layout["scroll"])
             assert not layout["sideways"], (width, layout["sideways"])
+            assert not layout["scrolled"] and layout["left"] == 0, (width, layout["scrolled"])
             assert not layout["clipped"], (width, layout["clipped"])
             assert not layout["spill"], (width, layout["spill"])  # nothing sticks out of its card
             shown = {f["kind"]: f for f in layout["figures"]}
             assert {"draft", "field", "signatures", "issues"} <= set(shown), (width, set(shown))
-            assert ("map-narrow" if width < 1264 else "map") in shown and not {"map", "map-narrow"} <= set(
-                shown
-            )
+            maps = {"map", "map-narrow", "map-phone"} & set(shown)  # one map, the one drawn for the width
+            drawn = "map-phone" if width < 600 else "map-narrow" if width < 1264 else "map"
+            assert maps == {drawn}, (width, maps)
             for f in layout["figures"]:
                 assert f["whole"] and f["caption"], (
                     width,

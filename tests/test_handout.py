@@ -39,6 +39,7 @@ def test_handout_is_one_self_contained_page(tmp_path, capsys):
     assert parser.tags.count("table") == 3
     assert len(parser.images) == 3 and all(src.startswith("data:image/png;base64,") for src in parser.images)
     assert "this session" in text and "Consensus" in text and "89 of the 144" in text
+    assert "and with one other way it could have gone" in text  # as many as were chosen, not "two"
     assert "http://" not in text and "https://" not in text  # nothing to fetch: works offline
 
 
@@ -54,7 +55,9 @@ def test_the_handout_draws_the_map_the_page_and_the_run_folder_draw(tmp_path):
 
     result = run_scenario(load_scenario(TOY), 3)
     parser = _Collect()
-    parser.feed(handout_html(result, []))
+    page = handout_html(result, [])
+    assert "other way" not in page and "counterfactuals" not in page  # none chosen: none promised
+    parser.feed(page)
     png = base64.b64decode(parser.images[-1].split(",", 1)[1])
     size = struct.unpack(">II", png[16:24])  # the PNG header's width and height
     expected = sign_map_figure(result.countries()).get_size_inches() * 110

@@ -149,3 +149,25 @@ def test_every_clause_of_the_text_by_session_has_its_own_panel():
         assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     finally:
         plt.close(fig)
+
+
+def test_the_field_figure_keeps_its_legend_off_the_lines():
+    from wcitsim.core.measures import FIELD_MEASURES
+    from wcitsim.plotting import plot_field
+
+    rng = np.random.default_rng(5)
+    # low indices: where a legend inside the axes would sit
+    field = rng.uniform(0, 0.2, (6, 13, 2, len(FIELD_MEASURES)))
+    field[..., FIELD_MEASURES.index("clusters")] = 2.0
+    fig, ax = plt.subplots(figsize=(7, 4))
+    try:
+        plot_field(field, FIELD_MEASURES, ax)
+        fig.tight_layout()
+        fig.canvas.draw()
+        legend, axes, whole = ax.get_legend().get_window_extent(), ax.get_window_extent(), fig.bbox
+        assert legend.y1 <= axes.y0  # under the axes, clear of every line
+        assert whole.x0 <= legend.x0 and legend.x1 <= whole.x1 and whole.y0 <= legend.y0  # and in the figure
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels[-2:] == ["poles (table)", "poles (interests)"]
+    finally:
+        plt.close(fig)

@@ -117,7 +117,9 @@ def test_a_seminar_on_the_page_steps_says_why_it_stops_and_offers_the_handout(to
         "toy_again",
     ]
     st.choose_counterfactuals(["toy_consensus"])
+    st.choose_counterfactuals(["toy_consensus", "toy_again", "wcit2012"])  # refused again ...
     _button(rc, "Write the handout").click()
+    assert not st.handout_message.value  # ... and the refusal's message goes with the handout written
     written = Path(st.handout_path.value)
     assert written.parent == st.ROOT / "results" / "handout" and "Consensus" in written.read_text(
         encoding="utf-8"
@@ -299,11 +301,16 @@ def test_the_map_is_readable_at_its_size_and_its_title_whole():
     cli = Figure(figsize=(12, 5))  # the run folder's sign_map.png
     plot_sign_map(countries, cli.subplots())
     cli.tight_layout()
-    for fig in (sign_map_figure(countries), sign_map_figure(countries, narrow=True), cli):
+    # a laptop's, a small laptop's, a phone's
+    figures = [sign_map_figure(countries, across=across) for across in (6, 2, 1)]
+    for fig in (*figures, cli):
         fig.draw_without_rendering()
         ax = fig.axes[0]
         title, whole = ax.title.get_window_extent(), fig.bbox
         assert whole.x0 <= title.x0 and title.x1 <= whole.x1 and whole.y0 <= title.y0 and title.y1 <= whole.y1
+        for part in fig.axes:  # the map and its colour bar, with its ticks and label, inside the figure
+            box = part.get_tightbbox()
+            assert whole.x0 - 1 <= box.x0 and box.x1 <= whole.x1 + 1 and whole.y0 - 1 <= box.y0, (part, box)
         assert "by ITU region" in ax.title.get_text() and "A The Americas" in ax.title.get_text()
         tile_points = (ax.transData.transform((1, 0)) - ax.transData.transform((0, 0)))[0] * 72 / fig.dpi
         assert tile_points * LABEL_BOX[1] >= 6  # the codes' capitals at least 6 pt high, as a 8–9 pt font's

@@ -193,7 +193,7 @@ def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | 
 
     Left axis: bipolarity and Esteban–Ray over the regional groups, at the table
     (solid) and in the capitals' interests (dashed). Right axis: the number of
-    poles. ``session`` marks the current session.
+    poles. ``session`` marks the current session. The legend stands under the axes, clear of the lines.
     """
     sessions = np.arange(field.shape[1])
     traced = np.isfinite(field[:, :, 1, 0]).all(axis=0)
@@ -214,9 +214,9 @@ def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | 
     ax.set_ylim(0, 1.02)
     twin = ax.twinx()
     m = measures.index("clusters")
-    for v, style, where in views:
-        twin.plot(sessions[traced], field[:, traced, v, m].mean(axis=0), style, color="0.35", marker=".",
-                  label=f"poles ({where})")  # fmt: skip
+    for v, style, where in views:  # dots on the table's line only, so the dashed one reads as dashed
+        twin.plot(sessions[traced], field[:, traced, v, m].mean(axis=0), style, color="0.35",
+                  marker="." if v == 1 else None, label=f"poles ({where})")  # fmt: skip
     twin.set_ylabel("poles (mean over replications)")
     twin.set_ylim(0.5, max(6.5, float(np.nanmax(field[:, :, :, m])) + 0.5))
     if session is not None:
@@ -224,7 +224,9 @@ def plot_field(field: np.ndarray, measures: tuple[str, ...], ax, session: int | 
     ax.set_title("From a multipolar field to two camps?")
     handles, labels = ax.get_legend_handles_labels()
     more, more_labels = twin.get_legend_handles_labels()
-    ax.legend(handles + more, labels + more_labels, fontsize="x-small", loc="lower left", ncol=2)
+    # under the axes, where it hides no line
+    ax.legend(handles + more, labels + more_labels, fontsize="x-small", ncol=3, frameon=False,
+              loc="upper center", bbox_to_anchor=(0.5, -0.14))  # fmt: skip
     return ax
 
 

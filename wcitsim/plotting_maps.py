@@ -4,7 +4,7 @@ One function draws it everywhere (the run folder's ``sign_map.png``, the validat
 report, the seminar page, the handout): :func:`plot_sign_map` on an axes, or
 :func:`sign_map_figure` for a figure sized to the grid. The tiles' labels are outlines
 in data units, fitted into their tiles: they scale with the tiles and never overlap,
-whatever the figure's size; the title is wrapped to the figure's width.
+whatever the figure's size; the title is wrapped to the map's width.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLACED", "map_panels", "plot_sign_map", "sign_map_figure", "tile_grid"]
+__all__ = ["PLACED", "map_panels", "plot_sign_map", "sign_map_figure", "tile_grid", "title_text"]
 
 REGIONS = ("A", "B", "C", "D", "E")
 REGION_NAMES = {
@@ -42,6 +42,7 @@ PLACED = {
     "MNG": "E",
 }
 TILE_INCHES = 0.32  # a tile's side in sign_map_figure: an ISO3 code about 8 pt high
+TITLE_POINTS = 8.0  # the title's size
 ROWS = 10  # tiles per column of a panel, side by side: the panels are as deep as the largest needs
 LABEL_BOX = (0.8, 0.34)  # the box of a tile's ISO3 code, in tiles (width, height)
 MARK_BOX = (0.26, 0.26)  # the box of its mark
@@ -122,13 +123,19 @@ def _ink(rgba) -> str:
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
 
 
-def _title(ax, title: str | None, panels: list[str]) -> None:
-    """The title, the key and the regions' names, wrapped to the figure's width."""
-    size = 8.0
-    width = max(int(ax.figure.get_figwidth() * 72 / (0.62 * size)), 30)  # characters per line
+def title_text(title: str | None, panels: list[str], width: float) -> str:
+    """The title, the key and the regions' names, each wrapped to ``width`` inches, as measured in DejaVu Sans.
+
+    ``width``: the map's own (the title is centred over the map, not over its colour bar).
+    """
     regions = " · ".join(f"{p} {REGION_NAMES[p]}" for p in panels)
     lines = [title or "P(sign): the model's probability that each state signs, by ITU region", KEY, regions]
-    ax.set_title("\n".join(textwrap.fill(line, width) for line in lines), fontsize=size, loc="center")
+    wrapped = []
+    for line in lines:
+        x0, _, x1, _ = _glyphs(line, False)[1]
+        per_char = 1.05 * TITLE_POINTS * (x1 - x0) / len(line)  # mean width in points, 5 % spare
+        wrapped.append(textwrap.fill(line, max(int(width * 72 / per_char), 20)))
+    return "\n".join(wrapped)
 
 
 def plot_sign_map(
@@ -138,6 +145,7 @@ def plot_sign_map(
     rows: int = ROWS,
     columns: int | None = None,
     across: int = 6,
+    bar=None,
 ):
     """A tile grid by ITU region: each tile a state, coloured by P(sign); the record as a mark.
 
@@ -145,8 +153,9 @@ def plot_sign_map(
     marks a recorded signature, a cross a recorded refusal; unknown stays unmarked.
     A state the data leave without a region sits in the panel :data:`PLACED` gives
     it, with a dashed edge. ``rows``, ``columns``, ``across``: as in :func:`tile_grid`
-    (a narrow map for a phone: ``columns=7, across=2``). ``title`` replaces the first
-    line of the title.
+    (a narrow map: ``columns=7, across=2``; a phone's: ``across=1``). ``title`` replaces the first
+    line of the title, which is wrapped to the width of ``ax``. ``bar``: the axes of the colour bar (horizontal
+    if wider than tall); by default it takes its room from ``ax``.
     """
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
@@ -183,27 +192,44 @@ def plot_sign_map(
     ax.set_ylim(tiles["y"].min() - 0.7, heads["y"].max() + 0.55)
     ax.set_aspect("equal")
     ax.axis("off")
-    bar = ax.figure.colorbar(
-        ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.025, pad=0.01, shrink=0.9
-    )
-    bar.set_label("P(sign), 0 to 1")
-    _title(ax, title, list(heads["panel"]))
+    mappable = ScalarMappable(norm=norm, cmap=cmap)
+    if bar is None:
+        scale = ax.figure.colorbar(mappable, ax=ax, fraction=0.025, pad=0.01, shrink=0.9)
+    else:
+        box = bar.get_position()
+        across_page = box.width * ax.figure.get_figwidth() > box.height * ax.figure.get_figheight()
+        scale = ax.figure.colorbar(mappable, cax=bar, orientation="horizontal" if across_page else "vertical")
+    scale.set_label("P(sign), 0 to 1")
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    ax.set_title(title_text(title, list(heads["panel"]), width), fontsize=TITLE_POINTS, loc="center")
     return ax
 
 
-def sign_map_figure(countries: pd.DataFrame, title: str | None = None, narrow: bool = False):
-    """A new figure (not pyplot's) holding :func:`plot_sign_map`, sized so that a tile is about 0.32 in.
+def sign_map_figure(countries: pd.DataFrame, title: str | None = None, across: int = 6):
+    """A new figure (not pyplot's) holding :func:`plot_sign_map`, sized so that a tile is 0.32 in.
 
-    ``narrow``: two panels to a row (for a phone's screen) instead of all five side by side.
+    ``across``: the panels to a row, seven tiles wide each when fewer than five (2 for a small laptop,
+    1 for a phone, with the colour bar under the map); the default puts all five side by side. The
+    layout is computed, not searched: the map's axes exactly as wide and deep as its tiles, the title's
+    wrapped lines above it, the colour bar beside or under it.
     """
     from matplotlib.figure import Figure
 
-    shape = {"columns": 7, "across": 2} if narrow else {}
+    shape = {"columns": 7, "across": across} if across < len(REGIONS) else {}
     tiles, heads = tile_grid(countries, **shape)
-    width = tiles["x"].max() - tiles["x"].min() + 1.4
-    depth = heads["y"].max() - tiles["y"].min() + 1.25
-    lines = 5 if narrow else 3  # of the title, as wrapped
-    fig = Figure(figsize=(width * TILE_INCHES + 1.1, depth * TILE_INCHES + 0.2 + lines * 0.16))
-    plot_sign_map(countries, fig.subplots(), title=title, **shape)
-    fig.tight_layout(pad=0.4)
+    wide = (tiles["x"].max() - tiles["x"].min() + 1.4) * TILE_INCHES  # the limits plot_sign_map sets
+    deep = (heads["y"].max() - tiles["y"].min() + 1.25) * TILE_INCHES
+    lines = title_text(title, list(heads["panel"]), wide).count("\n") + 1
+    head = lines * TITLE_POINTS * 1.25 / 72 + 0.15  # the title's lines and its pad, in inches
+    under = across == 1
+    left, bottom = (0.15, 0.75) if under else (0.05, 0.05)
+    width, height = left + wide + (0.15 if under else 1.05), bottom + deep + head
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((left / width, bottom / height, wide / width, deep / height))
+    if under:
+        bar = fig.add_axes(((left + 0.1 * wide) / width, 0.5 / height, 0.8 * wide / width, 0.1 / height))
+    else:
+        bar = fig.add_axes(((left + wide + 0.1) / width, (bottom + 0.05 * deep) / height, 0.12 / width,
+                            0.8 * deep / height))  # fmt: skip
+    plot_sign_map(countries, ax, title=title, bar=bar, **shape)
     return fig

@@ -18,13 +18,19 @@ def page_command(host: str, port: int) -> list[str]:
             "--port", str(port), "--production", "--no-open"]  # fmt: skip
 
 
+#: Solara warns on every page load over plain http to 127.0.0.1 that its cookie falls back to
+#: samesite=lax; that is right for a page on the teacher's own machine, and the warning alarms for nothing.
+QUIET_COOKIE = "ignore:Cookies with samesite=none require https:UserWarning"
+
+
 def _page_environment(scenario: Path | None) -> dict[str, str]:
-    """The Solara child's environment: no telemetry, and the scenario to open with, if any."""
+    """The Solara child's environment: no telemetry, no cookie warning, and the scenario to open with, if any."""
     import os
 
     from wcitsim.io.scenario import scenario_path
 
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), QUIET_COOKIE)))
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "PYTHONWARNINGS": warnings}
     if scenario:
         env["WCITSIM_TEACH_SCENARIO"] = str(scenario_path(scenario).resolve())
     else:
@@ -86,7 +92,11 @@ def add_handout(commands: options.Commands) -> None:
     )
     options.add_scenario(handout)
     handout.add_argument(
-        "--counterfactual", type=Path, action="append", default=[], help="a scenario to compare (twice)"
+        "--counterfactual",
+        type=Path,
+        action="append",
+        default=[],
+        help="a counterfactual scenario to compare (repeat the option for more than one)",
     )
     options.add_reps(handout, default=50)
     options.add_seed(handout)

@@ -1,7 +1,7 @@
 """The debrief handout: one self-contained HTML page (and a PDF where a converter is installed).
 
-It holds the session's figures, the comparison with history and two
-counterfactuals chosen by the teacher, and the game-theory panel, so students
+It holds the session's figures, the comparison with history and the
+counterfactuals chosen by the teacher (the page offers up to two), and the game-theory panel, so students
 can take it home. The teaching page's "debrief" button calls :func:`write_handout`;
 ``wcitsim handout`` does the same from the command line.
 """
@@ -99,6 +99,14 @@ def handout_html(
         f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='{src}'/>" for t, src in _figures(result)
     )
     split, facts = s["split"], result.data.facts
+    others = {0: "", 1: " and with one other way it could have gone"}.get(
+        len(counterfactuals), f" and with {len(counterfactuals)} other ways it could have gone"
+    )
+    why = (
+        "<li>Why did the counterfactuals move the split the way they did?</li>"
+        if counterfactuals
+        else "<li>Which rule of the conference would you change to move the split, and which way?</li>"
+    )
     known_signed = int((result.data.record["decision"] == "signed").sum())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -108,7 +116,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #999;paddi
 <h1>{html.escape(title)}</h1>
 <p>On 14 December 2012, {facts.signed} of the {facts.eligible} states with signing rights signed the revised International
 Telecommunication Regulations and {facts.not_signed} did not. This handout compares the class's conference with that
-record and with two other ways it could have gone.</p>
+record{others}.</p>
 <h2>The split</h2>
 <p>In this session, {split["known_states"]["signed_mean"]:.1f} of the {split["known_states"]["n"]} states whose decision is known
 signed ({split["known_states"]["record_signed"]} did in reality); of the {facts.eligible} eligible, about {split["eligible"]["signed_mean"]:.0f} signed ({facts.signed} did).</p>
@@ -122,7 +130,7 @@ signed ({split["known_states"]["record_signed"]} did in reality); of the {facts.
 {figures}
 <h2>Questions to take home</h2>
 <ol><li>Which clause cost the most signatures, and who could have given way on it?</li>
-<li>Why did the counterfactuals move the split the way they did?</li>
+{why}
 <li>Was a text both camps would sign available? What kept the conference from finding it?</li></ol>
 <p><small>wcitsim {html.escape(s["version"])}, scenario digest {html.escape(s["scenario"]["digest"])}, seed {s["seed"]},
 {s["replications"]} replications. The model explains the record only in part: see docs/validation.md.</small></p>

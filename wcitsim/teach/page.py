@@ -39,8 +39,8 @@ p.wcit-hint { margin: 6px 0 12px 0; }
 .wcit-mark { position: absolute; width: 0; border-left: 2px dotted #222; pointer-events: none; }
 .wcit-figure figcaption { font-size: 0.85rem; color: rgba(0, 0, 0, 0.7); max-width: 760px; }
 .wcit-map .wcit-frame { max-width: 1100px; }
-.wcit-map-narrow { display: none; }
-.wcit-map-narrow .wcit-frame { max-width: 520px; }
+.wcit-map-narrow, .wcit-map-phone { display: none; }
+.wcit-map-narrow .wcit-frame { max-width: 680px; }
 .wcit-table { max-width: 100%; overflow-x: auto; }
 .wcit-table table { border-collapse: collapse; font-size: 0.9rem; margin: 4px 0 12px 0; }
 .wcit-table th, .wcit-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left;
@@ -50,6 +50,7 @@ p.wcit-hint { margin: 6px 0 12px 0; }
 .wcit-page h3 { margin: 16px 0 6px 0; }
 @media (min-width: 960px) { .wcit-stepper { position: sticky; top: 0; z-index: 2; } }
 @media (max-width: 1263px) { .wcit-map { display: none; } .wcit-map-narrow { display: block; } }
+@media (max-width: 599px) { .wcit-map-narrow { display: none; } .wcit-map-phone { display: block; } }
 """
 
 

@@ -166,7 +166,8 @@ def SessionFigures(r: RunResult):
 
 @solara.component
 def SignMap(r: RunResult):
-    """The map, twice: all five panels side by side, and two to a row for a phone (the page's CSS shows one)."""
+    """The map, thrice: all five panels side by side, two to a row for a small laptop, one for a phone (the
+    page's CSS shows one of them)."""
     from wcitsim.plotting_maps import sign_map_figure
 
     solara.HTML(tag="h3", unsafe_innerHTML="Who signs, by state, at the deadline")
@@ -175,7 +176,8 @@ def SignMap(r: RunResult):
         "that it signs (mean of the replications); the record as a mark."
     )
     Shown(lambda: sign_map_figure(r.countries()), [id(r)], caption, "map")
-    Shown(lambda: sign_map_figure(r.countries(), narrow=True), [id(r), "narrow"], caption, "map-narrow")
+    Shown(lambda: sign_map_figure(r.countries(), across=2), [id(r), "narrow"], caption, "map-narrow")
+    Shown(lambda: sign_map_figure(r.countries(), across=1), [id(r), "phone"], caption, "map-phone")
 
 
 @solara.component

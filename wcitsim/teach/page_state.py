@@ -155,4 +155,5 @@ def debrief() -> None:
     except WcitsimError as err:
         handout_message.value = str(err)
         return
+    handout_message.value = ""  # a refusal before the handout no longer applies to it
     handout_path.value = str(written["html"])
