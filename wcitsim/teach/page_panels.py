@@ -101,7 +101,9 @@ def Draft(r: RunResult):
             f"<h3>The chair's draft after session {t} of {w.sessions}</h3>"
             + table(["clause", f"draft (most replications), session {t}", "Final Acts"], rows)
             + f"<p>Projected signatories with this draft: <b>{projected:.0f}</b> of the {w.n} seated states "
-            f"({projected / w.n:.0%}), if it were the final text.</p>"
+            f"({projected / w.n:.0%}), if it were the final text. This weighs the draft alone: at the "
+            "deadline a delegation outvoted on a clause it cares about is less likely to sign, so fewer "
+            "usually sign in the end (above).</p>"
         ),
         attributes={"data-testid": "draft", "data-session": str(t)},
     )

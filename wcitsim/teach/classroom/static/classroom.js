@@ -34,6 +34,9 @@ function say(text, kind = "info") {
 }
 
 // a refusal in the message box; a server that cannot be reached is the offline banner's to say
+// Before the deadline the projection weighs the draft alone; the votes at the deadline lower it.
+const DRAFT_ALONE = "This weighs the draft alone: at the deadline a delegation outvoted on a clause it cares about is less likely to sign, so fewer usually sign in the end.";
+
 function refusal(r) { if (r.status) say(r.data.error, "error"); }
 
 const PHASE_NAMES = { lobby: "Lobby: delegations are being claimed", negotiate: "Negotiation", vote: "Vote on contested clauses", sign: "Signing", done: "The conference is over" };
