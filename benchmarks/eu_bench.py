@@ -11,6 +11,9 @@ second for:
   with ``git show``; its own defaults: linear probabilities, risk measured once,
   challengers' saliences), when git and that commit are at hand.
 
+Then the compiled path on every core this process may use, a batch's rows shared among
+threads (``WCITSIM_THREADS``), in wall time.
+
 Each figure is the best of ``--repeats`` runs, all in this one process, so that they
 are comparable on a shared machine; process CPU time is printed beside wall time.
 """
@@ -22,6 +25,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("WCITSIM_THREADS", "1")  # one core; the threaded figure sets its own
 
 import argparse
 import inspect
@@ -32,6 +36,7 @@ import types
 from pathlib import Path
 
 import numpy as np
+from run import environment  # benchmarks/run.py
 
 from wcitsim.core import kernels
 from wcitsim.core.conference import run_iterative
@@ -132,8 +137,15 @@ def main() -> None:
     old = previous_module()
     if old is not None:
         figures[f"previous path ({PREVIOUS})"] = rate(previous_run(world, old), args.previous_reps, 1)
+    cores = os.process_cpu_count() or 1
+    with environment("WCITSIM_THREADS", str(cores)):
+        threaded = rate(current, args.reps, args.repeats)
     for name, (wall, cpu) in figures.items():
         print(f"  {name + ':':<40} {wall:7.2f} replications/s ({cpu:7.2f} per CPU second)")
+    print(
+        f"  {f'compiled, on {cores} threads (WCITSIM_THREADS):':<40} {threaded[0]:7.2f} replications/s "
+        f"(wall time; {threaded[0] / threaded[1]:.2f} of {cores} cores busy)"
+    )
     if old is None:
         print(f"  previous path ({PREVIOUS}): not available (needs git and that commit)")
     else:

@@ -14,8 +14,9 @@ shared machine then counts less than in wall time):
 - the same with the numpy kernel: today's path (bit-equal to wcitsim 0.1.0).
 
 Then the default on every core this process may use, its replications shared among
-threads (``WCITSIM_THREADS``, :func:`wcitsim.core.kernels.threads`), in wall time,
-with the cores it kept busy (CPU time over wall time).
+threads (``WCITSIM_THREADS``, :func:`wcitsim.core.kernels.threads`), four replications a
+thread (``wcitsim run``'s batches hold 32), in wall time, with the cores it kept busy
+(CPU time over wall time).
 
 Then the Copenhagen input (11 actors, 7 issues, 10 rounds): wcitsim's kernels,
 and ``decide-exchange-model`` itself when an interpreter that has it is given
@@ -36,12 +37,11 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 os.environ.setdefault("WCITSIM_THREADS", "1")  # one core; the threaded figure sets its own
 
 import argparse
-import contextlib
 import subprocess
 import time
 from pathlib import Path
 
-from run import seconds  # benchmarks/run.py: the least CPU time of some repeats
+from run import environment, seconds  # benchmarks/run.py: the least CPU time of some repeats; a variable set
 
 from wcitsim.core.protocols import exchange
 from wcitsim.core.world import Streams, build_world, replication_seeds
@@ -81,20 +81,6 @@ def baseline_rates(reps: int, repeats: int) -> dict[str, float]:
         )
         rates[name] = reps / seconds(run, repeats)
     return rates
-
-
-@contextlib.contextmanager
-def environment(name: str, value: str):
-    """Set an environment variable for a block."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
 
 
 def threaded_rate(reps: int, repeats: int, cores: int) -> tuple[float, float]:
@@ -153,7 +139,7 @@ def main() -> None:
     for name, rate in rates.items():
         print(f"  {name:<68} {rate:8.3f} replications/s  ({rate / today:5.1f}× today's)")
     cores = os.process_cpu_count() or 1
-    rate, busy = threaded_rate(max(args.reps, 2 * cores), args.repeats, cores)
+    rate, busy = threaded_rate(max(args.reps, 4 * cores), args.repeats, cores)
     print(
         f"  {f'default on {cores} threads (WCITSIM_THREADS={cores}), wall time':<68} {rate:8.3f} replications/s"
         f"  ({rate / today:5.1f}× today's; {busy:.2f} of {cores} cores busy)"

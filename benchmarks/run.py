@@ -17,8 +17,10 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("WCITSIM_THREADS", "1")  # the protocols' threads too (exchange, expected utility)
 
 import argparse
+import contextlib
 import functools
 import json
 import resource
@@ -37,6 +39,20 @@ from wcitsim.io.scenario import load_scenario
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "wcit2012.toml"
 NO_SORTING = BASELINE.with_name("no_sorting.toml")
 SCALES = (193, 1000, 10_000)
+
+
+@contextlib.contextmanager
+def environment(name: str, value: str):
+    """Set an environment variable for a block."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 def seconds(work, repeats: int) -> float:

@@ -21,11 +21,11 @@ The choice is module-wide, not per thread: ``"compiled"`` by default
     with kernels.use("numpy"):
         outcome = run_vectorized(world, streams)
 
-A protocol whose compiled round runs without the interpreter's lock (``exchange``)
-steps a stack's replications on :func:`threads` threads: ``WCITSIM_THREADS`` if set,
-else the cores this process may use; a sweep's workers set it to 1 (the workers are
-the parallelism there). Each replication is computed alone, so the results do not
-depend on the number of threads.
+The protocols whose compiled rounds run without the interpreter's lock (``exchange``,
+``expected_utility``) share a stack's replications among :func:`threads` threads:
+``WCITSIM_THREADS`` if set, else the cores this process may use; a sweep's workers
+set it to 1 (the workers are the parallelism there). Each replication is computed
+alone, so the results do not depend on the number of threads.
 
 Above :data:`DENSE_MAX` delegations the influence step is matrix-free whatever the
 choice: the dense N × N matrix would not fit.

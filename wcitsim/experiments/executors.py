@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 
 from wcitsim.errors import UsageError
 
-__all__ = ["DaskExecutor", "ProcessExecutor", "SerialExecutor", "Started", "make_executor"]
+__all__ = ["DaskExecutor", "ProcessExecutor", "SerialExecutor", "Started", "make_executor", "one_thread"]
 
 
 #: Modules a worker imports before its first task (by name: the executors do not depend on what they run).
@@ -48,7 +48,7 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 DASK_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ": dict.fromkeys(THREAD_VARIABLES, 1)}
 
 
-def _one_thread() -> None:
+def one_thread() -> None:
     """Keep each worker to one thread (BLAS's, and the exchange protocol's): the workers are the parallelism."""
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
@@ -74,7 +74,7 @@ def _start_worker(alive: Connection) -> None:
     forkserver lives as long as they do, so neither notices a killed main process by
     itself; the watchdog reads a pipe whose only writing end the main process holds.
     """
-    _one_thread()
+    one_thread()
     threading.Thread(target=_exit_when_closed, args=(alive,), name="wcitsim-watchdog", daemon=True).start()
 
 
@@ -206,7 +206,7 @@ class DaskExecutor:
                 raise UsageError(
                     f"--scheduler {self.address}: cannot connect ({err}); expected a running Dask scheduler"
                 ) from None
-        self.client.run(_one_thread)
+        self.client.run(one_thread)
         self.client.run(_warm)
         return self
 

@@ -351,4 +351,8 @@ def _pool(workers: int):
         return _Serial()
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    from wcitsim.experiments.executors import one_thread  # the workers are the parallelism
+
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=one_thread
+    )

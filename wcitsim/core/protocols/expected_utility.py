@@ -33,6 +33,8 @@ kernels (:mod:`~wcitsim.core.protocols.eu_numba`) or, with ``kernels="numpy"`` (
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -289,13 +291,30 @@ def _advance(x, c, s, r, params, span, kernels, want_eu: bool):
         ]
         new, eu, used = (np.stack(parts) for parts in zip(*done, strict=True))
     else:
-        from wcitsim.core.protocols import eu_numba
-
-        new, used, eu = eu_numba.round_batch(
-            b.x, b.c, b.s, r, b.span, b.mu, b.mu_risk, *b.rules, measure, b.one_by_one, want_eu
-        )
+        new, used, eu = _compiled_round(b, r, measure, want_eu)
     n = x.shape[-1]
     return b.back(new), (b.back(eu, (n,)) if want_eu else None), b.back(used)
+
+
+def _compiled_round(b: _Batch, r: np.ndarray, measure: bool, want_eu: bool):
+    """The compiled round of a batch's rows, shared among :func:`wcitsim.core.kernels.threads` threads.
+
+    The kernel runs without the interpreter's lock and each row (a clause of a
+    replication) alone, so the result does not depend on how many threads.
+    """
+    from wcitsim.core.protocols import eu_numba
+
+    def part(rows: slice):
+        return eu_numba.round_batch(b.x[rows], b.c[rows], b.s[rows], r[rows], b.span[rows], b.mu[rows],
+                                    b.mu_risk[rows], *b.rules, measure, b.one_by_one, want_eu)  # fmt: skip
+
+    threads = kernel_choice.threads(len(b.x))
+    if threads == 1:
+        return part(slice(None))
+    cuts = np.linspace(0, len(b.x), threads + 1).astype(int)
+    with ThreadPoolExecutor(threads, thread_name_prefix="wcitsim-eu") as pool:
+        parts = list(pool.map(part, [slice(a, z) for a, z in itertools.pairwise(cuts)]))
+    return tuple(np.concatenate(pieces) for pieces in zip(*parts, strict=True))
 
 
 def challenge_round(x, c, s, r, params=None, span=1.0, kernels=None) -> tuple[np.ndarray, np.ndarray]:
