@@ -250,10 +250,13 @@ def debrief_figure(result: dict) -> str:
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
     students = result["students"] or []
     if students:
-        names = [s["iso3"] for s in students]
+        names = [s["name"] for s in students]
         won = [s["won"] for s in students]
-        left.barh(names, won, color=["#2a7" if x >= 0 else "#c44" for x in won])
+        left.barh(names, won, color=["#2a7" if x > 0 else "#c44" if x < 0 else "0.6" for x in won])
         left.axvline(0, color="black", lw=0.8)
+        if not any(won):  # no bar to see: say so
+            left.text(0.5, 0.92, "no student delegation won or lost: 0 each", transform=left.transAxes,
+                      ha="center", va="top", fontsize=9, color="0.35")  # fmt: skip
     else:
         left.text(0.5, 0.5, "no delegation was played by students", ha="center", va="center")
     left.set_xlabel(

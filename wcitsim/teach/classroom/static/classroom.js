@@ -139,7 +139,7 @@ function debriefTables(d) {
   const text = d.clauses.map((c, k) => [gloss(labels[k]), gloss(d.class.text[k]), percent(d.model_range.text_share[k]), gloss(d.model.text[k]), gloss(d.final_acts[k] ?? "unknown")]);
   const decided = (signed) => (signed ? "signed" : "did not sign");
   const rows = d.students.map((s) => [delegationName(s), gloss(s.group), String(s.acted_steps), s.deviation ?? "–",
-    `<span class="${s.won >= 0 ? "yes" : "no"}">${payoff(s.won)}</span>`, payoff(s.text_won), decided(s.class_signed),
+    `<span class="${Math.abs(s.won) < 5e-4 ? "" : s.won > 0 ? "yes" : "no"}">${payoff(s.won)}</span>`, payoff(s.text_won), decided(s.class_signed),
     `${decided(s.model_signed)} (p = ${percent(s.model_p_sign)})`, esc(s.record.replace("_", " "))]);
   return `
   <h2>Debrief: the class, the model alone (same seed) and history</h2>
