@@ -71,8 +71,9 @@ CASES = [
     ("[overrides.USA]\nposition = { secrity = 0.5 }\n", "overrides.USA: 'secrity' is not a clause"),
     (
         "[groups.anchors.CEPT]\nscope = [1.5, 1.0]\n",
-        "groups.anchors.CEPT.scope: [1.5, 1.0]; expected [position in [0, 1]",
+        "groups.anchors.CEPT.scope: [1.5, 1.0]; expected [] or [position in [0, 1], salience weight ≥ 0]",
     ),
+    ("[groups.anchors.CEPT]\nscope = [0.5]\n", "groups.anchors.CEPT.scope: [0.5]; expected [] or [position"),
     ("[signing]\ntemperature = 0\n", "signing.temperature: 0 is out of range"),
 ]
 
@@ -85,6 +86,28 @@ def test_a_wrong_scenario_names_file_key_and_expectation(tmp_path, body, expecte
     assert len(err.splitlines()) == 1
     assert err.startswith(f"wcitsim: error: {path}")
     assert expected in err
+
+
+@pytest.mark.parametrize("seeder", ["anchors", "tabled"])
+def test_an_empty_anchor_leaves_the_clause_to_the_covariates(seeder):
+    """A variant removes a group's anchor with ``[]``: its members' seeded interests and saliences on that
+    clause are those of a group with no anchor there, and the other clauses do not move."""
+    from wcitsim.core.world import build_world
+    from wcitsim.data import load_dataset
+
+    base = load_scenario("wcit2012").replace(**{"seeder.name": seeder})
+    anchors = {g: {c: list(v) for c, v in t.items()} for g, t in base.groups.anchors.items()}
+    emptied = {**anchors, "CITEL": {**anchors["CITEL"], "access_right": []}}
+    dropped = {**anchors, "CITEL": {c: v for c, v in anchors["CITEL"].items() if c != "access_right"}}
+    data = load_dataset()
+    worlds = [build_world(base.replace(**{"groups.anchors": a}), data) for a in (anchors, emptied, dropped)]
+    k = worlds[0].agenda.ids.index("access_right")
+    (p0, s0), (p1, s1), (p2, s2) = ((w.position, w.salience) for w in worlds)
+    assert (p1 == p2).all() and (s1 == s2).all()
+    citel = worlds[0].group == "CITEL"
+    assert (p1[citel, k] != p0[citel, k]).any()  # the anchor mattered
+    others = [j for j in range(p0.shape[1]) if j != k]
+    assert (p1[:, others] == p0[:, others]).all()
 
 
 def test_option_not_on_the_clause(tmp_path):

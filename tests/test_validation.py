@@ -382,3 +382,40 @@ def test_explain_adds_up():
     assert sum(c["contribution"] for c in e["clauses"]) == pytest.approx(e["gain"])
     i = result.world.iso3.index("USA")
     assert e["gain"] == pytest.approx(float(result.outcome.gain[:, i].mean()))
+
+
+def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
+    """tools/compare_validations.py: a predictor identical in both runs differs by exactly 0; one that puts
+    every known state nearer its decision is better, with an interval below 0; runs on other folds are refused."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "compare_validations.py"
+    spec = importlib.util.spec_from_file_location("compare_validations", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    record = load_dataset().record["decision"]
+    known = record[record.isin(["signed", "not_signed"])]
+    truth = (known == "signed").astype(float)
+    folds = {iso: i % 10 for i, iso in enumerate(known.index)}
+    same = {iso: 0.5 for iso in known.index}
+    a = {"scenario": "a", "folds": 10, "seed": 0, "fold_of": folds,
+         "out_of_fold": {"flat": same, "sharp": (0.2 + 0.6 * truth).to_dict()}}  # fmt: skip
+    b = {"scenario": "b", "folds": 10, "seed": 0, "fold_of": folds,
+         "out_of_fold": {"flat": same, "sharp": same, "only in b": same}}  # fmt: skip
+    rows = {r["predictor"]: r for r in tool.comparisons(a, b, record)}
+    assert set(rows) == {"flat", "sharp"}
+    assert rows["flat"]["brier"]["difference"] == 0.0 and rows["flat"]["brier"]["interval"] == [0.0, 0.0]
+    assert rows["sharp"]["brier"]["difference"] == pytest.approx(0.04 - 0.25)  # 0.2² against 0.5²
+    assert rows["sharp"]["brier"]["verdict"] == "better" and rows["sharp"]["brier"]["interval"][1] < 0
+    files = []
+    for name, run in (("a", a), ("b", {**b, "fold_of": {**folds, known.index[0]: 9}})):
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(run), encoding="utf-8")
+    assert tool.main([str(f) for f in files]) == 2
+    assert "different folds" in capsys.readouterr().err
+    files[1].write_text("[1, 2]", encoding="utf-8")
+    assert tool.main([str(f) for f in files]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"compare_validations: {files[1]}: not a metrics.json of wcitsim validate (no out_of_fold or fold_of)\n"
+    )

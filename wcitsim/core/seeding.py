@@ -126,7 +126,7 @@ def seed_anchors(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Pat
         table = groups_cfg.anchors.get(g, {})
         rows = group == g
         for j, clause in enumerate(agenda.ids):
-            if clause in table:
+            if table.get(clause):  # an empty anchor ([], a variant's) leaves the clause to the covariates
                 anchor, w = table[clause]
                 position[rows, j] = (
                     cfg.anchor_weight * anchor + (1 - cfg.anchor_weight) * covariate_position[rows]
@@ -179,7 +179,7 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
         position[:, j] = 1.0 / (1.0 + np.exp(cfg.covariate_slope * x))
         for g in np.unique(group):
             table = groups_cfg.anchors.get(g, {})
-            if clause not in table:
+            if not table.get(clause):  # no anchor, or an empty one ([], a variant's)
                 continue
             anchor, w = table[clause]
             rows = group == g

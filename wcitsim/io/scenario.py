@@ -106,7 +106,7 @@ class Groups:
     cohesion: dict[str, float] = spec(factory=dict, lo=0.0, hi=1.0, doc="caucus pull per group or bloc")
     blocs: tuple[str, ...] = spec(factory=tuple, unique=True, doc="blocs that caucus too (e.g. 'eu')")
     anchors: dict[str, dict[str, tuple[float, ...]]] = spec(
-        factory=dict, doc="per group, per clause: [position, salience weight] from the group's proposals"
+        factory=dict, doc="per group, per clause: [position, salience weight] from its proposals ([]: none)"
     )
 
 
@@ -343,8 +343,8 @@ def _check(s: Scenario) -> None:
             path = f"groups.anchors.{group}.{clause}"
             if clause not in ids:
                 fail(src, path, f"{clause!r} is not a clause; expected one of {', '.join(ids)}")
-            if len(pair) != 2 or not 0 <= pair[0] <= 1 or pair[1] < 0:
-                fail(src, path, f"{list(pair)}; expected [position in [0, 1], salience weight ≥ 0]")
+            if len(pair) and (len(pair) != 2 or not 0 <= pair[0] <= 1 or pair[1] < 0):
+                fail(src, path, f"{list(pair)}; expected [] or [position in [0, 1], salience weight ≥ 0]")
     for iso, override in s.overrides.items():
         for clause in (*override.position, *override.salience):
             if clause not in ids:
