@@ -105,7 +105,9 @@ def test_an_empty_anchor_leaves_the_clause_to_the_covariates(seeder):
     (p0, s0), (p1, s1), (p2, s2) = ((w.position, w.salience) for w in worlds)
     assert (p1 == p2).all() and (s1 == s2).all()
     citel = worlds[0].group == "CITEL"
-    assert (p1[citel, k] != p0[citel, k]).any()  # the anchor mattered
+    assert (p1[citel, k] != p0[citel, k]).any() and (
+        s1[citel, k] != s0[citel, k]
+    ).any()  # the anchor mattered
     others = [j for j in range(p0.shape[1]) if j != k]
     assert (p1[:, others] == p0[:, others]).all()
 
