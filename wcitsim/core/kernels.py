@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -48,6 +49,7 @@ __all__ = [
     "current",
     "dense_influence",
     "draft_lanes",
+    "in_threads",
     "lanes",
     "set_kernels",
     "stacked",
@@ -88,6 +90,15 @@ def threads(reps: int) -> int:
     else:
         wanted = os.process_cpu_count() or 1
     return max(1, min(wanted, reps))
+
+
+def in_threads(work: Callable, pieces: Iterable, threads: int) -> list:
+    """``[work(piece) for piece in pieces]``, on ``threads`` threads when more than one (for compiled kernels
+    that run without the interpreter's lock); an error in a thread is raised here."""
+    if threads <= 1:
+        return [work(piece) for piece in pieces]
+    with ThreadPoolExecutor(threads, thread_name_prefix="wcitsim") as pool:
+        return list(pool.map(work, pieces))
 
 
 def compiled() -> bool:

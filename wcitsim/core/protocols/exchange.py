@@ -43,7 +43,6 @@ moved part of the way to the voting positions. The choices, each a field of
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -255,13 +254,7 @@ def step(position: np.ndarray, c: np.ndarray, salience: np.ndarray, params=None)
     from wcitsim.core import kernels
 
     parallel = params["round_rule"] == "sequential" and _kernel(params) == "compiled"
-    threads = kernels.threads(position.shape[0]) if parallel else 1
-    if threads == 1:
-        for r in range(position.shape[0]):
-            one(r)
-    else:
-        with ThreadPoolExecutor(threads, thread_name_prefix="wcitsim-exchange") as pool:
-            list(pool.map(one, range(position.shape[0])))  # list(): an error in a thread is raised here
+    kernels.in_threads(one, range(position.shape[0]), kernels.threads(position.shape[0]) if parallel else 1)
     return new
 
 

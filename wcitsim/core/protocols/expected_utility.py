@@ -34,7 +34,6 @@ kernels (:mod:`~wcitsim.core.protocols.eu_numba`) or, with ``kernels="numpy"`` (
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -309,12 +308,9 @@ def _compiled_round(b: _Batch, r: np.ndarray, measure: bool, want_eu: bool):
                                     b.mu_risk[rows], *b.rules, measure, b.one_by_one, want_eu)  # fmt: skip
 
     threads = kernel_choice.threads(len(b.x))
-    if threads == 1:
-        return part(slice(None))
     cuts = np.linspace(0, len(b.x), threads + 1).astype(int)
-    with ThreadPoolExecutor(threads, thread_name_prefix="wcitsim-eu") as pool:
-        parts = list(pool.map(part, [slice(a, z) for a, z in itertools.pairwise(cuts)]))
-    return tuple(np.concatenate(pieces) for pieces in zip(*parts, strict=True))
+    parts = kernel_choice.in_threads(part, [slice(a, z) for a, z in itertools.pairwise(cuts)], threads)
+    return parts[0] if threads == 1 else tuple(np.concatenate(pieces) for pieces in zip(*parts, strict=True))
 
 
 def challenge_round(x, c, s, r, params=None, span=1.0, kernels=None) -> tuple[np.ndarray, np.ndarray]:
