@@ -49,7 +49,7 @@ DASK_LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ": dict.fromkeys(THREAD
 
 
 def one_thread() -> None:
-    """Keep each worker to one thread (BLAS's, and the protocols' of wcitsim): the workers are the parallelism."""
+    """Keep each worker to one thread (BLAS's, and wcitsim's protocols'): the workers are the parallelism."""
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     try:
