@@ -165,7 +165,7 @@ def test_calibrated_scenario_file_loads_and_records_its_origin(tmp_path):
 SCORECARD = [
     "everyone_signs", "group_majority", "logit: UNGA ideal point", "logit: covariates + groups", "logit: + ties",
     "model (single_text)", "model, text predicted", "model without outcome inputs", "no conference", "compromise",
-    "expected_utility", "exchange",
+    "no conference, without outcome inputs", "compromise, without outcome inputs", "expected_utility", "exchange",
 ]  # fmt: skip
 
 
@@ -191,9 +191,14 @@ def test_cross_validation_scores_every_predictor_on_the_same_folds():
         "signing.temperature",
         "signing.conformity",
     }
-    assert (
-        "seeder.covariate_weights.foc_2012" not in fitted["model without outcome inputs"][0]["coefficients"]
-    )
+    for name in ("model without outcome inputs", "no conference, without outcome inputs",
+                 "compromise, without outcome inputs"):  # fmt: skip
+        assert "seeder.covariate_weights.foc_2012" not in fitted[name][0]["coefficients"]
+    assert "protocol.concession" not in fitted["no conference, without outcome inputs"][0]["coefficients"]
+    # the outcome-free model is judged against its ablations on the same inputs
+    pairs = {(c["a"], c["b"]) for c in v.comparisons()}
+    assert ("model without outcome inputs", "no conference, without outcome inputs") in pairs
+    assert ("model without outcome inputs", "compromise, without outcome inputs") in pairs
     vote = scores["model (single_text)"]["record_vote"]
     assert vote["record"] == {"yes": 77, "no": 33, "abstain": 8, "moved_by": "IRN", "date": "2012-12-13"}
     assert sum(vote["tally_scaled"]) == pytest.approx(118)
@@ -211,7 +216,7 @@ def test_every_simulation_gets_the_prior_and_held_coefficients_stay_at_its_centr
     held = ("seeder.covariate_weights.fh_total_score", "signing.lost_vote")
     chosen = predictors(DATA, scenario, True, 4, 2, 1, 0, prior_sd=0.5, held=held)
     simulations = [p for p in chosen if isinstance(p, Simulation)]
-    assert len(simulations) == 5
+    assert len(simulations) == 7
     for p in simulations:
         assert {q.sd for q in p.parameters} == {0.5} and not {q.path for q in p.parameters} & set(held)
         assert p.scenario.seeder.covariate_weights["fh_total_score"] == pytest.approx(0.5)  # (−2 + 3) / 2

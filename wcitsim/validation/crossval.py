@@ -104,6 +104,8 @@ PAIRS = (
     ("{model}", "group_majority"),
     ("{model}", "model, text predicted"),
     ("{model}", "model without outcome inputs"),
+    ("model without outcome inputs", "no conference, without outcome inputs"),
+    ("model without outcome inputs", "compromise, without outcome inputs"),
     ("no conference", "logit: UNGA ideal point"),
 )
 
@@ -218,6 +220,7 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
     fitted = parameters_for(scenario)
     fixed = tuple(p for p in fitted if p.path.startswith(("seeder.", "signing.intercept", "signing.temperature",
                                                           "signing.conformity")))  # fmt: skip
+    fixed_free = tuple(p for p in fixed if p.path in {q.path for q in free})
 
     def simulation(name, kind, s, runner=P.run_protocol, parameters=fitted, text_weight=1.0):
         parameters = with_prior([p for p in parameters if p.path not in held], prior_sd)
@@ -236,6 +239,15 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
         simulation(
             "compromise", "ablation", scenario.replace(**{"protocol.name": "compromise"}), parameters=fixed
         ),
+        simulation(
+            "no conference, without outcome inputs", "ablation", no_inputs, P.run_final_acts, fixed_free
+        ),
+        simulation(
+            "compromise, without outcome inputs",
+            "ablation",
+            no_inputs.replace(**{"protocol.name": "compromise"}),
+            parameters=fixed_free,
+        ),
     ]
     for name in PROTOCOLS:
         if name not in (main, "compromise"):
@@ -252,6 +264,8 @@ NOTES = {
     "model without outcome inputs": "no Freedom Online Coalition weight, no CEPT anchor, EU bloc at the default cohesion",
     "no conference": "every delegation judges the actual Final Acts by its seeded interests",
     "compromise": "one shot: the weighted mean of the opening positions",
+    "no conference, without outcome inputs": "the no-conference ablation on the inputs of the model without outcome inputs",
+    "compromise, without outcome inputs": "the one-shot compromise on the inputs of the model without outcome inputs",
     "expected_utility": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
     "exchange": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
 }

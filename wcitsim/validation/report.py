@@ -51,6 +51,17 @@ def verdict(scores: dict, comparisons: list[dict]) -> str:
         parts.append(f"It loses to {', '.join(loses)} (interval above 0).")
     if ties:
         parts.append(f"It cannot be told apart from {', '.join(ties)} (intervals include 0).")
+    free = "model without outcome inputs"
+    against_free = [c for c in comparisons if c["a"] == free]
+    if against_free:
+        said = {"better": "beats", "worse": "loses to", "no difference at 90 %": "cannot be told apart from"}
+        parts.append(
+            "Without outcome inputs, the model "
+            + "; ".join(
+                f"{said.get(c['brier']['verdict'], c['brier']['verdict'])} the {c['b']}" for c in against_free
+            )
+            + " (Brier, same inputs, same folds)."
+        )
     best = min(scores, key=lambda name: scores[name]["brier"])
     parts.append(f"The best Brier score is the {best}'s ({scores[best]['brier']:.3f}).")
     return " ".join(parts)
@@ -181,7 +192,10 @@ def _figures(v: Validation, scores: dict, folder: Path) -> None:
 
     record = v.data.record["decision"]
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    shown = [r for r in v.results if r.kind in ("model", "ablation") or r.name.startswith("logit")]
+    shown = [
+        r for r in v.results
+        if (r.kind in ("model", "ablation") and "without outcome inputs" not in r.name) or r.name.startswith("logit")
+    ]  # fmt: skip
     plot_reliability({r.name: r.probability for r in shown}, record, ax)
     fig.tight_layout()
     fig.savefig(folder / "reliability.png", dpi=120)
