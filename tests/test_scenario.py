@@ -97,17 +97,15 @@ def test_an_empty_anchor_leaves_the_clause_to_the_covariates(seeder):
 
     base = load_scenario("wcit2012").replace(**{"seeder.name": seeder})
     anchors = {g: {c: list(v) for c, v in t.items()} for g, t in base.groups.anchors.items()}
-    emptied = {**anchors, "CITEL": {**anchors["CITEL"], "access_right": []}}
-    dropped = {**anchors, "CITEL": {c: v for c, v in anchors["CITEL"].items() if c != "access_right"}}
+    emptied = {**anchors, "ATU": {**anchors["ATU"], "spam": []}}
+    dropped = {**anchors, "ATU": {c: v for c, v in anchors["ATU"].items() if c != "spam"}}
     data = load_dataset()
     worlds = [build_world(base.replace(**{"groups.anchors": a}), data) for a in (anchors, emptied, dropped)]
-    k = worlds[0].agenda.ids.index("access_right")
+    k = worlds[0].agenda.ids.index("spam")
     (p0, s0), (p1, s1), (p2, s2) = ((w.position, w.salience) for w in worlds)
     assert (p1 == p2).all() and (s1 == s2).all()
-    citel = worlds[0].group == "CITEL"
-    assert (p1[citel, k] != p0[citel, k]).any() and (
-        s1[citel, k] != s0[citel, k]
-    ).any()  # the anchor mattered
+    atu = worlds[0].group == "ATU"
+    assert (p1[atu, k] != p0[atu, k]).any() and (s1[atu, k] != s0[atu, k]).any()  # the anchor mattered
     others = [j for j in range(p0.shape[1]) if j != k]
     assert (p1[:, others] == p0[:, others]).all()
 
@@ -456,3 +454,19 @@ def test_expert_positions_are_read_as_written(tmp_path):
     assert read_expert_positions(path, "s.toml").to_dict("list") == {
         "iso3": ["USA", "DEU"], "clause": ["scope", "internet"], "position": [0.25, 1.0], "salience": [2.0, 0.0],
     }  # fmt: skip
+
+
+def test_the_baseline_anchors_the_split_groups_only_where_sourced():
+    """CITEL is anchored on the scope and the content exclusion only (Mexico's proposals), APT on no clause;
+    the sensitivity ``reasoned_anchors`` puts back the prior's anchors on every clause for both."""
+
+    def anchored(scenario, group):  # ``[]`` in a variant is kept as an empty anchor: no anchor
+        return sorted(c for c, v in scenario.groups.anchors.get(group, {}).items() if v)
+
+    base = load_scenario("wcit2012")
+    assert anchored(base, "CITEL") == ["content", "scope"] and anchored(base, "APT") == []
+    assert anchored(base, "CEPT") == sorted(c.id for c in base.agenda.clauses)
+    reasoned = load_scenario("reasoned_anchors")
+    for group in ("CITEL", "APT"):
+        assert anchored(reasoned, group) == sorted(c.id for c in base.agenda.clauses)
+    assert reasoned.seeder == base.seeder and reasoned.signing == base.signing  # coefficients kept

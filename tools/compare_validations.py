@@ -9,7 +9,7 @@ in Brier score and log-loss (A − B, negative: A is better, 90 % interval;
 
 Usage::
 
-    wcitsim validate scenarios/sourced_anchors.toml --out runs/a
+    wcitsim validate scenarios/reasoned_anchors.toml --out runs/a
     wcitsim validate scenarios/wcit2012.toml --out runs/b
     python tools/compare_validations.py runs/a/validation/*/metrics.json runs/b/validation/*/metrics.json
 """

@@ -6,7 +6,9 @@ measures the opening field (the seeded positions, before noise) with the
 instruments (`wcitsim.core.measures`), with scikit-learn's k-means
 and silhouette per k beside them, under
 
-- ``baseline``: the anchors of `scenarios/wcit2012.toml` (every group on every clause);
+- ``baseline``: the anchors of the scenario (for `scenarios/wcit2012.toml`: CEPT, RCC,
+  ASMG and ATU on every clause, CITEL on the scope and the content exclusion, APT on none;
+  `scenarios/reasoned_anchors.toml` has CITEL and APT on every clause);
 - ``tabled only``: anchors kept only on the clauses each group tabled or opposed
   in the record (`../shared/reference/wcit_facts.md`: RCC Internet resources,
   security and scope; the Arab group Art. 3.8, spam, security and its opposition

@@ -45,10 +45,10 @@ def _check_folds(folds: int | str, data, seed: int) -> None:
     )
 
 
-def _score_line(name: str, sc: dict, eligible: int) -> str:
+def _score_line(name: str, sc: dict, eligible: int, width: int = 30) -> str:
     split = sc["split"]
     return (
-        f"  {name:<30} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
+        f"  {name:<{width}} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
         f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_median']:.0f} / {eligible - split['signed_median']:.0f} "
         f"vs {split['record_signed']} / {split['record_not_signed']}"
         + (f"; text {sc['text']['matches_mean']:.2f} of {sc['text']['comparable']}" if "text" in sc else "")
@@ -97,11 +97,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"wcitsim validate{mode}: {scenario.meta.name}, {v.plan.k} folds over {len(v.plan.states)} known states, "
         f"seed {v.plan.seed}"
     )
+    width = max(30, *map(len, scores))
     print(
-        f"  {'predictor':<30} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
+        f"  {'predictor':<{width}} {'accuracy':>8} {'bal.acc':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}  eligible split"
     )
     for name, sc in scores.items():
-        print(_score_line(name, sc, data.facts.eligible))
+        print(_score_line(name, sc, data.facts.eligible, width))
     print(
         "  paired bootstrap over the known states, 90 % intervals of the difference (negative: the first is better):"
     )
