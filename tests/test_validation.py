@@ -379,6 +379,8 @@ def test_explain_command(capsys):
 
 
 def test_explain_adds_up():
+    from wcitsim.core.rules import lost_votes, passed_clauses
+    from wcitsim.core.utility import normalized
     from wcitsim.experiments.runner import run_scenario
     from wcitsim.validation.explain import explain_state
 
@@ -386,7 +388,19 @@ def test_explain_adds_up():
     e = explain_state(result, "USA")
     assert sum(c["contribution"] for c in e["clauses"]) == pytest.approx(e["gain"])
     i = result.world.iso3.index("USA")
-    assert e["gain"] == pytest.approx(float(result.outcome.gain[:, i].mean()))
+    assert e["lost_vote_cost"] == 0 and e["gain"] == pytest.approx(float(result.outcome.gain[:, i].mean()))
+    # with votes as commitments, the gain the signing rule sees is the text's utility less δ × the weight
+    # of every clause the delegation voted against and lost (no clause is declared adopted in the toy)
+    result = run_scenario(load_scenario(TOY).replace(**{"signing.lost_vote": 1.5}), 10, 1)
+    o = result.outcome
+    for iso in result.world.iso3:
+        e, i = explain_state(result, iso), result.world.iso3.index(iso)
+        lost = lost_votes(o.votes, o.contested, passed_clauses(o.tallies, result.scenario.voting))[:, i]
+        cost = 1.5 * (normalized(o.salience[:, i]) * lost).sum(axis=1).mean()
+        assert e["lost_vote_cost"] == pytest.approx(cost, abs=1e-9)
+        assert e["gain"] - e["lost_vote_cost"] == pytest.approx(float(o.gain[:, i].mean()))
+        assert [c["lost_vote"] for c in e["clauses"]] == pytest.approx(lost.mean(axis=0).tolist())
+    assert max(explain_state(result, iso)["lost_vote_cost"] for iso in result.world.iso3) > 0
 
 
 def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
@@ -424,3 +438,18 @@ def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
         capsys.readouterr().err
         == f"compare_validations: {files[1]}: not a metrics.json of wcitsim validate (no out_of_fold or fold_of)\n"
     )
+
+
+def test_the_slow_protocols_run_on_no_shipped_coefficient():
+    """``expected_utility`` and ``exchange`` are run once before the folds: every coefficient the shipped
+    calibration fitted on all 100 states (the mechanisms' too) is set to the middle of its range first."""
+    from wcitsim.validation.predictors import midpoint
+
+    shipped = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    other = shipped.replace(
+        **{"signing.lost_vote": 0.3, "signing.persuasion": 0.7, "protocol.alignment": 0.4,
+           "protocol.concession": 0.9, "seeder.covariate_slope": 9.0, "signing.conformity": 2.5}
+    )  # fmt: skip
+    a, b = midpoint(shipped), midpoint(other)
+    assert (a.seeder, a.signing, a.protocol) == (b.seeder, b.signing, b.protocol)
+    assert a.signing.lost_vote == pytest.approx(1.0) and a.protocol.alignment == pytest.approx(0.25)

@@ -250,8 +250,11 @@ def plot_reliability(probabilities: dict[str, pd.Series], record: pd.Series, ax,
     ax.set_ylabel("share that signed")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title("Reliability of the sign probabilities (marker area ∝ states in the bin)")
-    ax.legend(fontsize="small")
+    ax.set_title(
+        "Reliability of the sign probabilities\n(marker area ∝ states in the bin)", fontsize="medium"
+    )
+    # under the axes, where it hides no point
+    ax.legend(fontsize="small", ncol=2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     return ax
 
 
@@ -268,5 +271,6 @@ def plot_region_bars(by_region: dict[str, dict], ax):
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (out of fold)")
     ax.set_title("Accuracy by ITU region")
-    ax.legend(fontsize="small", ncol=2)
+    # under the axes, where it hides no bar
+    ax.legend(fontsize="small", ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     return ax

@@ -175,12 +175,17 @@ def _format_explanation(e: dict) -> str:
     lines += [
         f"    {c['id']:<13} wants {c['ideal']:.2f} (weight {c['weight']:.2f}); 1988: {c['status_quo_label']}; "
         f"final: {c['final_label']} → {c['contribution']:+.3f} ({c['chair']})"
+        + (f"; lost the vote in {100 * c['lost_vote']:.0f} %" if c["lost_vote"] > 0 else "")
         for c in e["clauses"]
     ]
     lines += [
-        f"  total utility gain {e['gain']:+.3f}; its group ({g['name']}) signs at {100 * g['share_signing']:.0f} %, "
-        f"a pull of {g['pull']:+.3f}; intercept {e['intercept']:+.3f}; reservation shift {e['reservation_shift']:+.3f}",
-        f"  P(sign) = logistic((gain + pull + intercept − shift) / {e['temperature']:.3f})",
+        f"  total utility gain {e['gain']:+.3f}; the votes it lost cost {e['lost_vote_cost']:.3f} "
+        f"(δ = {e['lost_vote']:.2f} × the weight of each clause it voted against and lost, or that was declared "
+        "adopted over its objection)",
+        f"  its group ({g['name']}) signs at {100 * g['share_signing']:.0f} %, a pull of {g['pull']:+.3f}; "
+        f"intercept {e['intercept']:+.3f}; reservation shift {e['reservation_shift']:+.3f}",
+        f"  P(sign) = logistic((gain − lost-vote cost + pull + intercept − shift) / {e['temperature']:.3f}), "
+        "per replication, then averaged",
         "  won: the chair's text moved toward it from 1988; lost: away from it; held: no change",
     ]
     return "\n".join(lines)

@@ -266,8 +266,8 @@ NOTES = {
     "compromise": "one shot: the weighted mean of the opening positions",
     "no conference, without outcome inputs": "the no-conference ablation on the inputs of the model without outcome inputs",
     "compromise, without outcome inputs": "the one-shot compromise on the inputs of the model without outcome inputs",
-    "expected_utility": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
-    "exchange": "run once with the seeding at the middle of the ranges; only the signing rule fitted per fold",
+    "expected_utility": "run once with every coefficient at the middle of its range; only the signing rule fitted per fold",
+    "exchange": "run once with every coefficient at the middle of its range; only the signing rule fitted per fold",
 }
 
 

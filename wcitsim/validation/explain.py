@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wcitsim.core.rules import lost_votes, passed_clauses
 from wcitsim.core.utility import normalized
 from wcitsim.errors import UsageError
 from wcitsim.experiments.runner import RunResult
@@ -21,7 +22,11 @@ def explain_state(result: RunResult, iso3: str) -> dict:
     ``clauses`` (per clause: the state's ideal point and salience weight, the
     1988 and final options, its contribution to the utility gain, and whether
     the text ``won`` (moved toward it from 1988), ``lost`` (moved away) or held),
-    ``gain`` (the sum), ``group`` (its group's share signing and the pull κ·(share − ½)),
+    ``gain`` (the sum), ``lost_vote_cost`` (what the votes it lost cost its capital:
+    δ × the weight of each clause it voted against and lost, or that the chair
+    declared adopted over its objection; ``gain − lost_vote_cost`` is the gain the
+    signing rule sees), each clause's ``lost_vote`` (share of replications in which
+    it lost the clause's vote), ``group`` (its group's share signing and the pull κ·(share − ½)),
     ``intercept``, ``reservation_shift``, ``temperature``, ``drift`` (how far its
     position at the table moved from its interests, per clause).
     """
@@ -38,6 +43,7 @@ def explain_state(result: RunResult, iso3: str) -> dict:
     contribution = weight * (np.abs(sq - view) ** a - np.abs(o.text - view) ** a)  # R × K
     members = w.membership[list(w.group_names).index(w.group[i])] > 0
     share = o.probability[:, members].mean(axis=1)
+    lost = lost_votes(o.votes, o.contested, passed_clauses(o.tallies, result.scenario.voting))[:, i]  # R × K
     clauses = []
     for k, clause in enumerate(w.agenda.ids):
         ideal = float(view[:, k].mean())
@@ -55,6 +61,7 @@ def explain_state(result: RunResult, iso3: str) -> dict:
                 "final_label": w.agenda.label_of(k, float(np.median(o.text[:, k]))),
                 "contribution": float(contribution[:, k].mean()),
                 "chair": verdict,
+                "lost_vote": float(lost[:, k].mean()),
             }
         )
     return {
@@ -68,6 +75,8 @@ def explain_state(result: RunResult, iso3: str) -> dict:
         "sign_rate": float(o.signed[:, i].mean()),
         "clauses": clauses,
         "gain": float(contribution.sum(axis=1).mean()),
+        "lost_vote_cost": float((contribution.sum(axis=1) - o.gain[:, i]).mean()),
+        "lost_vote": float(signing.lost_vote),
         "group": {
             "name": str(w.group[i]),
             "share_signing": float(share.mean()),

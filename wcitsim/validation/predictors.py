@@ -185,8 +185,13 @@ def run_final_acts(world: World, seeds: list[int]) -> Outcome:
     return Outcome.concatenate(parts)
 
 
-def midpoint(scenario: Scenario, parameters=DEFAULT_PARAMETERS) -> Scenario:
-    """The scenario with every coefficient of ``parameters`` at the middle of its range (fitted on no state)."""
+def midpoint(scenario: Scenario, parameters=None) -> Scenario:
+    """The scenario with every coefficient of ``parameters`` at the middle of its range (fitted on no state).
+
+    By default every coefficient the scenario's calibration fits (:func:`parameters_for`),
+    so nothing a shipped calibration fitted on all the known states stays in.
+    """
+    parameters = parameters_for(scenario) if parameters is None else parameters
     return scenario.replace(**{p.path: p.from_unit(0.5) for p in parameters})
 
 
@@ -243,7 +248,7 @@ class Simulation:
 
 @dataclass
 class SigningRefit:
-    """A slow protocol run once (seeding at the middle of the ranges); the signing rule fitted per fold."""
+    """A slow protocol run once (every fitted coefficient at the middle of its range); the signing rule fitted per fold."""
 
     name: str
     scenario: Scenario

@@ -191,7 +191,7 @@ def _figures(v: Validation, scores: dict, folder: Path) -> None:
     from wcitsim.plotting import plot_region_bars, plot_reliability, plot_sign_map
 
     record = v.data.record["decision"]
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = plt.subplots(figsize=(5.5, 6.4))
     shown = [
         r for r in v.results
         if (r.kind in ("model", "ablation") and "without outcome inputs" not in r.name) or r.name.startswith("logit")
@@ -217,7 +217,7 @@ def _figures(v: Validation, scores: dict, folder: Path) -> None:
     fig.tight_layout()
     fig.savefig(folder / "errors_map.png", dpi=140)
     plt.close(fig)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.8))
     plot_region_bars({r.name: scores[r.name]["by_region"] for r in shown}, ax)
     fig.tight_layout()
     fig.savefig(folder / "regions.png", dpi=120)
