@@ -440,6 +440,45 @@ def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
     )
 
 
+def test_two_predictors_are_compared_state_by_state_within_runs(tmp_path, capsys):
+    """tools/compare_validations.py --pair: per state, P(sign) under each predictor and the difference in
+    squared error, averaged over the runs; known answers on two hand-made runs."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "compare_validations.py"
+    spec = importlib.util.spec_from_file_location("compare_validations", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    record = load_dataset().record["decision"]
+    signer = record[record == "signed"].index[0]
+    refuser = record[record == "not_signed"].index[0]
+    folds = {signer: 0, refuser: 1}
+    runs = [
+        {"scenario": "s", "folds": 2, "seed": seed, "fold_of": folds,
+         "out_of_fold": {"a": {signer: pa, refuser: 0.5}, "b": {signer: 0.5, refuser: pb}}}
+        for seed, pa, pb in ((0, 0.9, 0.1), (1, 0.7, 0.3))
+    ]  # fmt: skip
+    table = tool.state_differences(runs, "a", "b", record)
+    # the signer: A's squared error (0.1², 0.3²) less B's (0.5², 0.5²), averaged: (0.01 + 0.09) / 2 − 0.25
+    assert table.loc[signer, "difference"] == pytest.approx(0.05 - 0.25)
+    assert table.loc[signer, ["p_a", "p_b"]].tolist() == pytest.approx([0.8, 0.5])
+    # the refuser: 0.25 less (0.1², 0.3²) averaged
+    assert table.loc[refuser, "difference"] == pytest.approx(0.25 - 0.05)
+    assert list(table.index) == [signer, refuser] and table.loc[refuser, "record"] == "not_signed"
+    files = []
+    for i, run in enumerate(runs):
+        files.append(tmp_path / f"r{i}.json")
+        files[-1].write_text(json.dumps(run), encoding="utf-8")
+    assert tool.main(["--pair", "a", "b", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    assert f"{signer} (signed): P(sign) 0.50 under B, 0.80 under A; -0.200" in out
+    assert "1 states gain more than 0.02 (-0.20 in all), 1 lose more than 0.02 (+0.20)" in out
+    assert tool.main(["--pair", "a", "c", str(files[0])]) == 2
+    assert "no predictor 'c'" in capsys.readouterr().err
+    assert tool.main([str(files[0])]) == 2  # without --pair, two runs are needed
+    assert "expected two metrics.json" in capsys.readouterr().err
+
+
 def test_the_slow_protocols_run_on_no_shipped_coefficient():
     """``expected_utility`` and ``exchange`` are run once before the folds: every coefficient the shipped
     calibration fitted on all 100 states (the mechanisms' too) is set to the middle of its range first."""
