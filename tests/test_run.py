@@ -208,3 +208,12 @@ def test_a_bad_environment_variable_is_refused_in_one_line_before_the_command_ru
     assert done.returncode == 2
     assert done.stderr == f"wcitsim: error: {expected}\n"
     assert done.stdout == ""
+
+
+def test_a_clause_voted_in_few_replications_is_not_shown_as_never_voted():
+    from wcitsim.cli.runs import _format_clause
+
+    clause = {"id": "security", "modal": 0.5, "final_acts": 0.5, "final_acts_label": "Art. 5A",
+              "match_share": 1.0, "modal_label": "Art. 5A", "votes_mean": [107.0, 28.0, 9.0]}  # fmt: skip
+    assert "voted in <1 % (107–28–9)" in _format_clause({**clause, "contested_share": 1 / 200})
+    assert "voted in 28 % (107–28–9)" in _format_clause({**clause, "contested_share": 0.28})
