@@ -77,7 +77,7 @@ def state_differences(runs: list[dict], a: str, b: str, record: pd.Series) -> pd
     return out.sort_values("difference")
 
 
-def _print_pair(runs: list[dict], a: str, b: str, record: pd.Series, shown: int) -> None:
+def _print_pair(runs: list[dict], a: str, b: str, record: pd.Series, table: pd.DataFrame, shown: int) -> None:
     for run in runs:
         c = compare(
             pd.Series(run["out_of_fold"][a]), pd.Series(run["out_of_fold"][b]), record, a, b, run["seed"]
@@ -87,7 +87,6 @@ def _print_pair(runs: list[dict], a: str, b: str, record: pd.Series, shown: int)
             f"{run['scenario']}, {run['folds']} folds, seed {run['seed']}: Brier A − B {m['difference']:+.3f} "
             f"[{m['interval'][0]:+.3f}, {m['interval'][1]:+.3f}] {m['verdict']}"
         )
-    table = state_differences(runs, a, b, record)
     gains, losses = table[table.difference < -0.02], table[table.difference > 0.02]
     print(
         f"A = {a}, B = {b}: per state, mean over {len(runs)} run(s) (squared error A − B; negative: A nearer)"
@@ -118,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = [_read(path) for path in args.runs]
         record = load_dataset().record["decision"]
         if args.pair:
-            state_differences(runs, *args.pair, record)  # checks the names before anything is printed
-            _print_pair(runs, *args.pair, record, args.states)
+            table = state_differences(runs, *args.pair, record)  # checks the names before anything is printed
+            _print_pair(runs, *args.pair, record, table, args.states)
             return 0
         if len(runs) != 2:
             raise ValueError(f"{len(runs)} runs given; expected two metrics.json (A and B), or --pair")

@@ -182,7 +182,7 @@ def _format_explanation(e: dict) -> str:
     ]
     lines += [
         f"  total utility gain {e['gain']:+.3f}; the votes it lost cost {e['lost_vote_cost']:.3f} "
-        f"(δ = {e['lost_vote']:.2f} × the weight of each clause it voted against and lost, or that was declared "
+        f"(δ = {e['lost_vote_weight']:.2f} × the weight of each clause it voted against and lost, or that was declared "
         "adopted over its objection)",
         f"  its group ({g['name']}) signs at {100 * g['share_signing']:.0f} %, a pull of {g['pull']:+.3f}; "
         f"intercept {e['intercept']:+.3f}; reservation shift {e['reservation_shift']:+.3f}",

@@ -235,20 +235,12 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
         simulation(f"model ({main})", "model", scenario),
         simulation("model, text predicted", "variant", scenario, text_weight=0.0),
         simulation("model without outcome inputs", "variant", no_inputs, parameters=free),
-        simulation("no conference", "ablation", scenario, P.run_final_acts, fixed),
-        simulation(
-            "compromise", "ablation", scenario.replace(**{"protocol.name": "compromise"}), parameters=fixed
-        ),
-        simulation(
-            "no conference, without outcome inputs", "ablation", no_inputs, P.run_final_acts, fixed_free
-        ),
-        simulation(
-            "compromise, without outcome inputs",
-            "ablation",
-            no_inputs.replace(**{"protocol.name": "compromise"}),
-            parameters=fixed_free,
-        ),
     ]
+    # the two ablations, on the model's inputs and on those of the model without outcome inputs
+    for suffix, s, parameters in (("", scenario, fixed), (", without outcome inputs", no_inputs, fixed_free)):
+        out.append(simulation(f"no conference{suffix}", "ablation", s, P.run_final_acts, parameters))
+        compromise = s.replace(**{"protocol.name": "compromise"})
+        out.append(simulation(f"compromise{suffix}", "ablation", compromise, parameters=parameters))
     for name in PROTOCOLS:
         if name not in (main, "compromise"):
             s = scenario.replace(**{"protocol.name": name})

@@ -23,7 +23,7 @@ def explain_state(result: RunResult, iso3: str) -> dict:
     1988 and final options, its contribution to the utility gain, and whether
     the text ``won`` (moved toward it from 1988), ``lost`` (moved away) or held),
     ``gain`` (the sum), ``lost_vote_cost`` (what the votes it lost cost its capital:
-    δ × the weight of each clause it voted against and lost, or that the chair
+    δ (``lost_vote_weight``) × the weight of each clause it voted against and lost, or that the chair
     declared adopted over its objection; ``gain − lost_vote_cost`` is the gain the
     signing rule sees), each clause's ``lost_vote`` (share of replications in which
     it lost the clause's vote), ``group`` (its group's share signing and the pull κ·(share − ½)),
@@ -76,7 +76,7 @@ def explain_state(result: RunResult, iso3: str) -> dict:
         "clauses": clauses,
         "gain": float(contribution.sum(axis=1).mean()),
         "lost_vote_cost": float((contribution.sum(axis=1) - o.gain[:, i]).mean()),
-        "lost_vote": float(signing.lost_vote),
+        "lost_vote_weight": float(signing.lost_vote),
         "group": {
             "name": str(w.group[i]),
             "share_signing": float(share.mean()),
