@@ -61,3 +61,11 @@ def test_readme_commands_run(command, results):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_the_documented_calibration_is_the_one_that_wrote_the_baseline():
+    """docs/cli.md gives the command the header of scenarios/wcit2012.toml records."""
+    header = (ROOT / "scenarios" / "wcit2012.toml").read_text(encoding="utf-8").splitlines()[1]
+    command = header.lstrip("# ").strip()
+    assert command.startswith("wcitsim calibrate ")
+    assert f"{command} --out scenarios/wcit2012.toml" in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")

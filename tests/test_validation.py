@@ -91,6 +91,31 @@ def test_calibration_finds_a_known_optimum_and_improves_the_training_loss():
     assert abs(result.values["signing.intercept"] - grid[int(np.argmin(losses))]) < 0.1
 
 
+def test_minimise_in_one_dimension_and_in_none():
+    """CMA-ES needs two dimensions; with one coefficient left (the rest held) the search is Brent's, with none
+    the start is the answer. (u − 0.3)² has its minimum at 0.3; a minimum beyond the box is at its end."""
+    best, value, start = minimise(lambda u: (u[0] - 0.3) ** 2, [0.5], 50, 0)
+    assert best == pytest.approx([0.3], abs=1e-3) and value < start == pytest.approx(0.04)
+    assert minimise(lambda u: (u[0] - 1.4) ** 2, [0.5], 50, 0)[0] == pytest.approx([1.0], abs=1e-3)
+    assert minimise(lambda u: 0.7, [], 50, 0) == ([], 0.7, 0.7)
+    flat = minimise(lambda u: 0.7, [0.5], 50, 0)  # no better point: the start, never a worse one
+    assert flat == ([0.5], 0.7, 0.7)
+
+
+def test_a_signing_refit_fits_only_the_coefficients_not_held():
+    from wcitsim.validation.predictors import SigningRefit
+
+    scenario = load_scenario(TOY).replace(**{"protocol.name": "expected_utility"})
+    known = DATA.record.index[DATA.record["decision"] != "unknown"].tolist()
+    for held, fitted in ((("signing.conformity",), 2), (("signing.conformity", "signing.temperature"), 1),
+                         (("signing.conformity", "signing.temperature", "signing.intercept"), 0)):  # fmt: skip
+        refit = SigningRefit("expected_utility", scenario, DATA, 2, 0, budget=12, held=held).prepare()
+        seated = [s for s in known if s in refit.prepared["iso3"]]
+        fit = refit.fit(seated[: len(seated) // 2], seated[len(seated) // 2 :])
+        assert len(fit.info["coefficients"]) == fitted and not set(fit.info["coefficients"]) & set(held)
+        assert fit.probability.notna().all()
+
+
 def test_the_prior_penalty_by_hand():
     """λ = 1 / (2 n sd²): sd 0.25 on 8 states gives λ = 1; sd 0.5 gives ¼; an infinite sd nothing."""
     assert prior_weight(0.25, 8) == pytest.approx(1.0) and prior_weight(0.25, 90) == pytest.approx(1 / 11.25)
@@ -313,7 +338,7 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
     code = main(
         ["validate", str(scenario), "--folds", "3", "--reps", "3", "--budget", "3", "--protocol-reps", "1",
-         "--prior-sd", "0.25", "--out", str(tmp_path), "--json"]
+         "--prior-sd", "0.25", "--hold", "signing.conformity", "--out", str(tmp_path), "--json"]
     )  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -331,7 +356,10 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
         assert heading in report
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 100
-    assert folder.name.endswith("-b3-p0.25") and metrics["prior_sd"] == 0.25
+    assert folder.name.endswith("-b3-p0.25-held1") and metrics["prior_sd"] == 0.25
+    assert metrics["held"] == ["signing.conformity"] and "Held at their prior's centre" in report
+    for fits in metrics["calibrated"].values():
+        assert all("signing.conformity" not in f["coefficients"] for f in fits)
     assert "a Gaussian prior of sd 0.25 of each range" in report
     assert len(metrics["comparisons"]) == len(PAIRS)
 
@@ -367,6 +395,43 @@ def test_calibrate_command(tmp_path, capsys):
         main(["calibrate", str(TOY), "--prior-sd", "0", "--out", str(out)])
     assert err.value.code == 2 and "--prior-sd: 0 is out of range" in capsys.readouterr().err
     assert load_scenario(out).meta.name == "toy"
+
+
+def test_calibrate_holds_the_coefficients_named_at_the_middle_of_their_range(tmp_path, capsys):
+    """--hold takes dotted keys and patterns: the held coefficients are written at their centre and not fitted."""
+    out = tmp_path / "held.toml"
+    args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--out", str(out)]
+    assert main([*args, "--hold", "seeder.covariate_weights.*", "--hold", "signing.intercept"]) == 0
+    printed = capsys.readouterr().out
+    text = out.read_text()
+    held = ["seeder.covariate_weights.fh_total_score", "seeder.covariate_weights.gdp_pc_ppp_2012",
+            "signing.intercept"]  # fmt: skip
+    assert "".join(f" --hold {h}" for h in held) in text
+    assert f"# Held at the middle of their range, not fitted: {', '.join(held)}." in text
+    loaded = load_scenario(out)
+    assert loaded.seeder.covariate_weights["fh_total_score"] == pytest.approx(0.5)  # (−2 + 3) / 2
+    assert loaded.seeder.covariate_weights["gdp_pc_ppp_2012"] == pytest.approx(
+        0.5
+    )  # the toy's 0.25 is not kept
+    assert (
+        loaded.seeder.covariate_weights["unga_idealpoint_s67_2012"] == 1.0
+    )  # the index's anchor, never fitted
+    assert loaded.signing.intercept == 0.0  # (−1 + 1) / 2
+    assert "signing.intercept" in printed and "CMA-ES over" in text
+    result = calibrate(load_scenario(TOY), DATA, ["USA", "RUS", "KEN", "BRA"], budget=4, replications=2,
+                       held=("signing.intercept",))  # fmt: skip
+    assert "signing.intercept" not in {p.path for p in result.parameters}
+    assert result.held == {"signing.intercept": 0.0} and result.scenario.signing.intercept == 0.0
+
+
+@pytest.mark.parametrize("command", ["calibrate", "validate"])
+def test_a_hold_that_names_no_coefficient_is_one_line(tmp_path, command, capsys):
+    assert main([command, str(TOY), "--hold", "signing.nonsense", "--out", str(tmp_path / "x")]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(
+        f"wcitsim: error: --hold signing.nonsense: {TOY} fits no such coefficient; expected one of"
+    )
+    assert "signing.intercept" in line and "Traceback" not in line and not any(tmp_path.iterdir())
 
 
 def test_explain_command(capsys):

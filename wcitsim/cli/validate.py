@@ -45,6 +45,25 @@ def _check_folds(folds: int | str, data, seed: int) -> None:
     )
 
 
+def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:
+    """The coefficients ``--hold`` names (dotted keys or shell-style patterns), in the fit's order.
+
+    A pattern that names none of the coefficients the scenario fits is refused.
+    """
+    from fnmatch import fnmatchcase
+
+    from wcitsim.validation.calibrate import parameters_for
+
+    fitted = [p.path for p in parameters_for(scenario)]
+    for pattern in args.hold:
+        if not any(fnmatchcase(path, pattern) for path in fitted):
+            raise UsageError(
+                f"--hold {pattern}: {scenario.source} fits no such coefficient; expected one of "
+                f"{', '.join(fitted)} (or a pattern such as 'seeder.covariate_weights.*')"
+            )
+    return tuple(path for path in fitted if any(fnmatchcase(path, pattern) for pattern in args.hold))
+
+
 def _score_line(name: str, sc: dict, eligible: int, width: int = 30) -> str:
     split = sc["split"]
     return (
@@ -65,12 +84,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     data = load_dataset(args.data_dir)
     if not args.quick:
         _check_folds(args.folds, data, args.seed)
+    held = _held(args, scenario)
     options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
-        args.protocol_reps, workers=args.workers, quick=args.quick, **_prior(args),
+        args.protocol_reps, workers=args.workers, quick=args.quick, held=held, **_prior(args),
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
@@ -137,15 +157,17 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     out = args.out or options.RESULTS / "calibration" / f"{scenario.meta.name}.toml"
     options.writable_file(out, "--out")
     _check_folds(args.folds, data, args.seed)
+    held = _held(args, scenario)
     options.fit_in_memory(args.reps, scenario, data)
     result = calibrate(
         scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
-        start=args.start, text_weight=args.text_weight, **_prior(args),
+        start=args.start, text_weight=args.text_weight, held=held, **_prior(args),
     )  # fmt: skip
     command = (
         f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} "
         f"--start {args.start}" + (f" --text-weight {args.text_weight:g}" if args.text_weight != 1 else "")
         + (f" --prior-sd {args.prior_sd:g}" if args.prior_sd is not None else "")
+        + "".join(f" --hold {h}" for h in held)
     )  # fmt: skip
     written = write_calibrated(result, args.scenario, out, command)
     print(
@@ -172,6 +194,12 @@ def _prior(args: argparse.Namespace) -> dict:
 
 
 def _add_prior_sd(parser: argparse.ArgumentParser) -> None:
+    """``--prior-sd`` and ``--hold``: how far the calibration may move each coefficient."""
+    parser.add_argument(
+        "--hold", action="append", default=[], metavar="KEY",
+        help="hold this coefficient at the middle of its range instead of fitting it (a dotted key such as "
+        "signing.lost_vote, or a pattern such as 'seeder.covariate_weights.*'); may be repeated",
+    )  # fmt: skip
     parser.add_argument(
         "--prior-sd", type=options.bounded(float, "a number", lambda v: v > 0, "a number above 0, or inf"),
         default=None,

@@ -14,14 +14,11 @@ maximum a posteriori estimate: the mean log-loss is the negative log-likelihood
 divided by the n training states, so the prior's negative log density divided
 by n is added, λ Σ (u − u₀)² with λ = 1 / (2 n sd²) (:func:`prior_weight`). An
 sd of a quarter of the range makes the range the prior's 95 % interval (± 2 sd);
-the default, an infinite sd, is the flat prior (maximum likelihood): out of fold
-the quarter-range prior scored worse (docs/validation.md, "A prior on the
-coefficients").
+the default, an infinite sd, is the flat prior (maximum likelihood; docs/validation.md).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import time
@@ -41,6 +38,7 @@ from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import brier, log_loss
+from wcitsim.validation.fit import PRIOR_SD, minimise, prior_penalty, prior_weight, with_prior
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -49,6 +47,7 @@ __all__ = [
     "Calibration",
     "Parameter",
     "calibrate",
+    "hold",
     "minimise",
     "parameters_for",
     "prior_penalty",
@@ -132,6 +131,20 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
     return tuple(out)
 
 
+def hold(scenario: Scenario, held: Sequence[str]) -> Scenario:
+    """``scenario`` with the coefficients named in ``held`` at their centre, to be left out of the fit.
+
+    A name that is not among :func:`parameters_for` the scenario is refused.
+    """
+    centres = {p.path: p.from_unit(p.centre) for p in parameters_for(scenario) if p.path in held}
+    if unknown := sorted(set(held) - set(centres)):
+        raise ScenarioError(
+            f"{scenario.source}: held {unknown} are not among the coefficients it fits; "
+            f"expected some of {[p.path for p in parameters_for(scenario)]}"
+        )
+    return scenario.replace(**centres) if centres else scenario
+
+
 def _with(scenario: Scenario, parameters: Sequence[Parameter], values: Sequence[float]) -> Scenario:
     return scenario.replace(**{p.path: float(v) for p, v in zip(parameters, values, strict=True)})
 
@@ -146,56 +159,6 @@ def _current(scenario: Scenario, parameter: Parameter) -> float:
 
 
 TEXT_WEIGHT = 1.0
-#: The prior's standard deviation in each coefficient's unit space by default: none (a flat prior).
-PRIOR_SD = math.inf
-
-
-def prior_weight(sd: float, n: int) -> float:
-    """λ of the penalty λ (u − u₀)² that a Gaussian prior of ``sd`` adds to a mean loss over ``n`` states.
-
-    The prior's negative log density is (u − u₀)² / (2 sd²); divided by ``n``, like
-    the log-likelihood in the mean log-loss, λ = 1 / (2 n sd²). An infinite sd gives 0.
-    """
-    return 0.0 if math.isinf(sd) else 1.0 / (2.0 * n * sd * sd)
-
-
-def with_prior(parameters: Sequence[Parameter], sd: float) -> tuple[Parameter, ...]:
-    """``parameters`` with the prior's sd set on each (``math.inf``: no prior)."""
-    return tuple(dataclasses.replace(p, sd=sd) for p in parameters)
-
-
-def prior_penalty(unit: Sequence[float], parameters: Sequence[Parameter], prior_sd: float, n: int) -> float:
-    """Σ_p λ_p (u_p − centre_p)², λ_p = :func:`prior_weight` of ``p.sd`` (else ``prior_sd``) and ``n``.
-
-    ``unit`` is clipped to [0, 1], as the coefficients are.
-    """
-    return sum(
-        prior_weight(p.sd if p.sd is not None else prior_sd, n) * (min(max(u, 0.0), 1.0) - p.centre) ** 2
-        for p, u in zip(parameters, unit, strict=True)
-    )
-
-
-def minimise(objective, x0: Sequence[float], budget: int, seed: int) -> tuple[list[float], float, float]:
-    """CMA-ES (σ₀ 0.25) over the unit box from ``x0``, about ``budget`` evaluations in all.
-
-    Returns (the best unit point, its value, the value at ``x0``); never worse than ``x0``.
-    """
-    import cma
-
-    loss_start = objective(x0)
-    options = {
-        "bounds": [[0.0] * len(x0), [1.0] * len(x0)],
-        "maxfevals": max(budget - 1, 2),
-        "seed": seed + 1,
-        "verbose": -9,
-        "verb_log": 0,
-        "verb_disp": 0,
-    }
-    es = cma.CMAEvolutionStrategy(list(x0), 0.25, options)
-    es.optimize(objective)
-    if es.result.xbest is None or loss_start <= es.result.fbest:
-        return list(x0), float(loss_start), float(loss_start)
-    return list(es.result.xbest), float(es.result.fbest), float(loss_start)
 
 
 def scenario_loss(
@@ -246,6 +209,7 @@ class Calibration:
     text_weight: float = TEXT_WEIGHT
     prior_sd: float = PRIOR_SD
     penalty: float = 0.0  # the prior's share of ``loss`` at the fitted values
+    held: dict[str, float] = field(default_factory=dict)  # coefficients held at their centre, not fitted
 
 
 def calibrate(
@@ -261,6 +225,7 @@ def calibrate(
     text_weight: float = TEXT_WEIGHT,
     runner=None,
     prior_sd: float = PRIOR_SD,
+    held: Sequence[str] = (),
 ) -> Calibration:
     """Fit ``parameters`` to the decisions of ``states`` with CMA-ES and return the fitted scenario.
 
@@ -269,9 +234,12 @@ def calibrate(
     scenario's own values). ``parameters`` default to :func:`parameters_for`. ``text_weight`` 0 leaves the Final Acts out of the loss,
     so the text is predicted, not fitted. ``prior_sd``: the Gaussian prior's sd in the unit space of
     a parameter without its own (``math.inf``: none, maximum likelihood); ``loss`` includes
-    its :func:`prior_penalty`. ``runner`` as in :func:`scenario_loss`.
+    its :func:`prior_penalty`. ``runner`` as in :func:`scenario_loss`. The coefficients named in
+    ``held`` are set to their centre (:func:`hold`) and not fitted.
     """
+    scenario = hold(scenario, held)
     parameters = tuple(parameters) if parameters is not None else parameters_for(scenario)
+    parameters = tuple(p for p in parameters if p.path not in held)
     seated = set(build_world(scenario, data).iso3)
     states = [s for s in states if s in seated and data.record.at[s, "decision"] in ("signed", "not_signed")]
     if not states:
@@ -316,6 +284,7 @@ def calibrate(
         text_weight=text_weight,
         prior_sd=prior_sd,
         penalty=float(prior_penalty(best_unit, parameters, prior_sd, len(states))),
+        held={h: _current(scenario, p) for h in held for p in parameters_for(scenario) if p.path == h},
     )
 
 
@@ -335,7 +304,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
     """Write the calibrated scenario as a variant of ``base`` whose header records how it was produced."""
     out = Path(out)
     tables: dict[str, dict[str, float]] = {}
-    for path, value in result.values.items():
+    for path, value in {**result.held, **result.values}.items():
         *table, key = path.split(".")
         tables.setdefault(".".join(table), {})[key] = value
     rel = Path(os.path.relpath(Path(base).resolve(), out.resolve().parent))
@@ -346,6 +315,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
         f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
         f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight, result.prior_sd)}) "
         f"{result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
+        *[f"# Held at the middle of their range, not fitted: {', '.join(result.held)}."][: bool(result.held)],
         "# These values are fitted in sample: `wcitsim validate` reports out-of-sample scores",
         "# from nested cross-validation (calibration inside each training fold).",
         f'extends = "{rel.as_posix()}"',
@@ -372,8 +342,9 @@ def known_states(data: Dataset) -> list[str]:
 
 
 def summary_table(result: Calibration) -> pd.DataFrame:
-    """Start and fitted value of every coefficient."""
+    """Start and fitted value of every coefficient; a held one has its value as both."""
+    start, fitted = {**result.held, **result.start}, {**result.held, **result.values}
     return pd.DataFrame(
-        {"start": pd.Series(result.start), "fitted": pd.Series(result.values)},
-        index=[p.path for p in result.parameters],
+        {"start": pd.Series(start), "fitted": pd.Series(fitted)},
+        index=[*result.held, *(p.path for p in result.parameters)],
     ).astype(np.float64)

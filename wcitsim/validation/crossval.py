@@ -25,13 +25,12 @@ import pandas as pd
 
 from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.data import Dataset
-from wcitsim.errors import ScenarioError
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_summary
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, interval, known_decisions
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
-from wcitsim.validation.calibrate import PRIOR_SD, known_states, parameters_for, with_prior
+from wcitsim.validation.calibrate import PRIOR_SD, hold, known_states, parameters_for, with_prior
 
 __all__ = ["QUICK", "FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
 
@@ -206,14 +205,7 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
     The simulations' priors have sd ``prior_sd``; the coefficients named in ``held``
     are set to their prior's centre and not fitted.
     """
-    if held:
-        centres = {p.path: p.from_unit(p.centre) for p in parameters_for(scenario) if p.path in held}
-        if set(held) - set(centres):
-            raise ScenarioError(
-                f"{scenario.source}: held {sorted(set(held) - set(centres))} are not among the coefficients "
-                f"it fits; expected some of {[p.path for p in parameters_for(scenario)]}"
-            )
-        scenario = scenario.replace(**centres)
+    scenario = hold(scenario, held)
     covariates = tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
     main = scenario.protocol.name
     no_inputs, free = P.without_outcome_inputs(scenario)
@@ -247,7 +239,7 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
             if PROTOCOLS[name].reference:
                 out.append(simulation(name, "protocol", s))
             else:
-                out.append(P.SigningRefit(name, s, data, other_reps, seed))
+                out.append(P.SigningRefit(name, s, data, other_reps, seed, held=tuple(held)))
     return out
 
 

@@ -42,6 +42,7 @@ from wcitsim.experiments.runner import BATCH, run_outcome
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import log_loss
 from wcitsim.validation.calibrate import DEFAULT_PARAMETERS, Parameter, calibrate, parameters_for
+from wcitsim.validation.fit import minimise
 
 __all__ = [
     "OUTCOME_INPUTS",
@@ -258,6 +259,11 @@ class SigningRefit:
     budget: int = 60
     kind: str = "protocol"
     prepared: dict | None = None
+    held: tuple[str, ...] = ()  # signing coefficients left at the middle of their range
+
+    @property
+    def parameters(self) -> tuple:
+        return tuple(p for p in SIGNING_PARAMETERS if p.path not in self.held)
 
     def prepare(self) -> SigningRefit:
         world = build_world(midpoint(self.scenario), self.data)
@@ -275,9 +281,7 @@ class SigningRefit:
 
     def _probability(self, unit) -> np.ndarray:
         prep = self.prepared
-        values = {
-            p.path.split(".")[-1]: p.from_unit(u) for p, u in zip(SIGNING_PARAMETERS, unit, strict=True)
-        }
+        values = {p.path.split(".")[-1]: p.from_unit(u) for p, u in zip(self.parameters, unit, strict=True)}
         signing = dataclasses.replace(prep["signing"], **values)
         return probabilities_from_gain(prep["gain"], prep["membership"], signing).mean(axis=0)
 
@@ -292,13 +296,16 @@ class SigningRefit:
         def loss(unit) -> float:
             return log_loss(self._probability(unit)[rows], y)
 
-        x0 = [0.5] * len(SIGNING_PARAMETERS)
+        x0 = [0.5] * len(self.parameters)
         options = {"bounds": [[0.0] * len(x0), [1.0] * len(x0)], "maxfevals": self.budget, "seed": self.seed + 1,
                    "verbose": -9, "verb_log": 0, "verb_disp": 0}  # fmt: skip
-        es = cma.CMAEvolutionStrategy(x0, 0.25, options)
-        es.optimize(loss)
-        best = es.result.xbest if es.result.xbest is not None and es.result.fbest <= loss(x0) else x0
+        if len(x0) < 2:  # one or none left to fit when the others are held
+            best = minimise(loss, x0, self.budget + 1, self.seed)[0]
+        else:
+            es = cma.CMAEvolutionStrategy(x0, 0.25, options)
+            es.optimize(loss)
+            best = es.result.xbest if es.result.xbest is not None and es.result.fbest <= loss(x0) else x0
         p = pd.Series(self._probability(best), index=prep["iso3"])
-        values = {q.path: q.from_unit(u) for q, u in zip(SIGNING_PARAMETERS, best, strict=True)}
+        values = {q.path: q.from_unit(u) for q, u in zip(self.parameters, best, strict=True)}
         fitted = {"coefficients": values, "loss": float(loss(best)) if math.isfinite(loss(best)) else None}
         return FoldFit(p.reindex(predict), prep["text"], prep["vote"], fitted)
