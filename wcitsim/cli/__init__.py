@@ -35,6 +35,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     runs.add_run,
     validate.add_validate,
     validate.add_calibrate,
+    validate.add_select,
     runs.add_explain,
     sweeps.add_sweep,
     game.add_game,
