@@ -68,4 +68,6 @@ def test_the_documented_calibration_is_the_one_that_wrote_the_baseline():
     header = (ROOT / "scenarios" / "wcit2012.toml").read_text(encoding="utf-8").splitlines()[1]
     command = header.lstrip("# ").strip()
     assert command.startswith("wcitsim calibrate ")
-    assert f"{command} --out scenarios/wcit2012.toml" in (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert f"{command} --out scenarios/wcit2012.toml" in (ROOT / "docs" / "cli.md").read_text(
+        encoding="utf-8"
+    )

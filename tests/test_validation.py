@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -356,8 +357,10 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
         assert heading in report
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 100
-    assert folder.name.endswith("-b3-p0.25-held1") and metrics["prior_sd"] == 0.25
+    assert folder.name.endswith("-b3-p0.25-held1-" + hashlib.sha1(b"signing.conformity").hexdigest()[:6])
+    assert metrics["prior_sd"] == 0.25
     assert metrics["held"] == ["signing.conformity"] and "Held at their prior's centre" in report
+    assert "| `signing.conformity` | 1.5 | held | held | held |" in report
     for fits in metrics["calibrated"].values():
         assert all("signing.conformity" not in f["coefficients"] for f in fits)
     assert "a Gaussian prior of sd 0.25 of each range" in report
@@ -424,12 +427,60 @@ def test_calibrate_holds_the_coefficients_named_at_the_middle_of_their_range(tmp
     assert result.held == {"signing.intercept": 0.0} and result.scenario.signing.intercept == 0.0
 
 
+def test_the_search_is_named_for_what_is_left_to_fit(tmp_path, capsys):
+    """CMA-ES needs two coefficients: with one left the header names Brent's search, with none no search."""
+    args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2"]
+    one = [
+        "--hold",
+        "seeder.*",
+        "--hold",
+        "protocol.*",
+        "--hold",
+        "signing.temperature",
+        "--hold",
+        "signing.conformity",
+    ]
+    assert main([*args, *one, "--out", str(tmp_path / "one.toml")]) == 0
+    assert "# Brent's bounded search over 1 global coefficients" in (tmp_path / "one.toml").read_text()
+    assert main([*args, "--hold", "*", "--out", str(tmp_path / "none.toml")]) == 0
+    text = (tmp_path / "none.toml").read_text()
+    assert "# No search (every coefficient held) over 0 global coefficients" in text
+    assert load_scenario(tmp_path / "none.toml").signing.conformity == pytest.approx(1.5)
+
+
+def test_two_different_held_sets_never_share_a_validation_folder():
+    from types import SimpleNamespace
+
+    from wcitsim.validation.report import validation_id
+
+    def folder(held):
+        return validation_id(SimpleNamespace(
+            tuned=True, budget=150, prior_sd=math.inf, held=held, quick=False, reps=50,
+            scenario=SimpleNamespace(meta=SimpleNamespace(name="wcit2012")), plan=SimpleNamespace(k=10, seed=0),
+        ))  # fmt: skip
+
+    assert folder(()) == "wcit2012-k10-s0-r50-b150"
+    a, b = folder(("signing.intercept",)), folder(("signing.conformity",))
+    assert a.startswith("wcit2012-k10-s0-r50-b150-held1-") and b.startswith("wcit2012-k10-s0-r50-b150-held1-")
+    assert a != b and folder(("signing.intercept", "signing.conformity")) == folder(("signing.conformity",
+                                                                                      "signing.intercept"))  # fmt: skip
+
+
+def test_hold_with_no_calibrate_is_refused(tmp_path, capsys):
+    assert (
+        main(["validate", str(TOY), "--no-calibrate", "--hold", "signing.intercept", "--out", str(tmp_path)])
+        == 2
+    )
+    assert "--hold with --no-calibrate: nothing is fitted" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("command", ["calibrate", "validate"])
 def test_a_hold_that_names_no_coefficient_is_one_line(tmp_path, command, capsys):
     assert main([command, str(TOY), "--hold", "signing.nonsense", "--out", str(tmp_path / "x")]) == 2
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith(
-        f"wcitsim: error: --hold signing.nonsense: {TOY} fits no such coefficient; expected one of"
+        f"wcitsim: error: --hold 'signing.nonsense': {TOY} fits no such coefficient; expected one of"
     )
     assert "signing.intercept" in line and "Traceback" not in line and not any(tmp_path.iterdir())
 

@@ -55,10 +55,14 @@ def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:
     from wcitsim.validation.calibrate import parameters_for
 
     fitted = [p.path for p in parameters_for(scenario)]
+    if args.hold and getattr(args, "no_calibrate", False):
+        raise UsageError(
+            "--hold with --no-calibrate: nothing is fitted, so nothing can be held; drop one of them"
+        )
     for pattern in args.hold:
         if not any(fnmatchcase(path, pattern) for path in fitted):
             raise UsageError(
-                f"--hold {pattern}: {scenario.source} fits no such coefficient; expected one of "
+                f"--hold {pattern!r}: {scenario.source} fits no such coefficient; expected one of "
                 f"{', '.join(fitted)} (or a pattern such as 'seeder.covariate_weights.*')"
             )
     return tuple(path for path in fitted if any(fnmatchcase(path, pattern) for pattern in args.hold))
@@ -282,7 +286,8 @@ def _add_prior_sd(parser: argparse.ArgumentParser) -> None:
     """``--prior-sd`` and ``--hold``: how far the calibration may move each coefficient."""
     parser.add_argument(
         "--hold", action="append", default=[], metavar="KEY",
-        help="hold this coefficient at the middle of its range instead of fitting it (a dotted key such as "
+        help="hold this coefficient at the middle of its range (of its logarithm for a log-scale one, as the search) "
+        "instead of fitting it (a dotted key such as "
         "signing.lost_vote, or a pattern such as 'seeder.covariate_weights.*'); may be repeated",
     )  # fmt: skip
     parser.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -19,15 +20,15 @@ __all__ = ["validation_id", "verdict", "write_validation"]
 
 
 def validation_id(v: Validation) -> str:
-    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>[-p<prior sd>]``: the same inputs give the same folder.
+    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>[-p<prior sd>][-held<N>-<digest>]``: one folder per inputs.
 
     The prior's sd is named only when it is not the default (:data:`~wcitsim.validation.calibrate.PRIOR_SD`).
     """
     tuned = f"b{v.budget}" if v.tuned else "untuned"
     if v.tuned and v.prior_sd != PRIOR_SD:
         tuned += f"-p{v.prior_sd:g}"
-    if v.held:
-        tuned += f"-held{len(v.held)}"
+    if v.held:  # which coefficients, not only how many: two different sets never share a folder
+        tuned += f"-held{len(v.held)}-{hashlib.sha1(','.join(sorted(v.held)).encode()).hexdigest()[:6]}"
     return f"{v.scenario.meta.name}-k{v.plan.k}-s{v.plan.seed}-r{v.reps}-{tuned}" + (
         "-quick" if v.quick else ""
     )
@@ -100,14 +101,23 @@ def _vote_table(scores: dict) -> str:
     return "\n".join(rows)
 
 
+def _method(v: Validation) -> str:
+    """How the model's coefficients were searched: CMA-ES needs two; one is Brent's search (validation.fit)."""
+    n = len(v.model.fitted[0].get("coefficients", {})) if v.model.fitted else 0
+    return "CMA-ES" if n >= 2 else "Brent's bounded search" if n == 1 else "nothing fitted"
+
+
 def _spread_table(v: Validation) -> str:
     """The model's calibrated coefficients across the folds: least, median, greatest."""
     fitted = [f.get("coefficients", {}) for f in v.model.fitted]
     keys = list(fitted[0]) if fitted and fitted[0] else []
-    if not keys:
+    if not v.tuned:
         return "Not calibrated (`--no-calibrate`)."
     centre = {p.path: f"{p.from_unit(p.centre):.3g}" for p in parameters_for(v.scenario)}
     rows = ["| coefficient | prior's centre | least | median | greatest |", "|---|---|---|---|---|"]
+    rows += [f"| `{key}` | {centre.get(key, '–')} | held | held | held |" for key in v.held]
+    if not keys:
+        return "\n".join([*rows, "", "Every coefficient held at its centre: nothing fitted."])
     for key in keys:
         values = np.array([f[key] for f in fitted])
         rows.append(
@@ -241,7 +251,7 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         else f"{v.plan.k}-fold, stratified by decision and ITU region"
     )
     tuning = (
-        f"calibrated inside each training fold (CMA-ES, {v.budget} evaluations, from the middle of every range, "
+        f"calibrated inside each training fold ({_method(v)}, {v.budget} evaluations, from the middle of every range, "
         + (
             "no prior: maximum likelihood)"
             if math.isinf(v.prior_sd)
