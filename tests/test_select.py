@@ -94,6 +94,7 @@ def test_select_command_writes_the_report_and_does_not_depend_on_the_workers(toy
     assert len(metrics["calibrated"]["all"]) == 3
     report = (folder / "report.md").read_text()
     assert "## The choice in each outer fold" in report and "| 3 |" in report
+    assert f"`wcitsim select {scenario} --candidates all,prior --folds 3" in report  # the command as run
 
 
 @pytest.mark.parametrize("value", ["all", "all,nonsense", "all,all", ""])

@@ -361,6 +361,7 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     assert metrics["prior_sd"] == 0.25
     assert metrics["held"] == ["signing.conformity"] and "Held at their prior's centre" in report
     assert "| `signing.conformity` | 1.5 | held | held | held |" in report
+    assert f"wcitsim validate {scenario} --folds 3" in report and "--hold signing.conformity" in report  # as run
     for fits in metrics["calibrated"].values():
         assert all("signing.conformity" not in f["coefficients"] for f in fits)
     assert "a Gaussian prior of sd 0.25 of each range" in report

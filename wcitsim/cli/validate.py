@@ -98,10 +98,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
-    command = (
-        "wcitsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("wcitsim") else "wcitsim validate ..."
-    )
-    folder = write_validation(v, args.out, command)
+    folder = write_validation(v, args.out, args.command_line)
     scores, comparisons = v.scores(), v.comparisons()
     if args.json:
         report = {
@@ -221,8 +218,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
-    command = "wcitsim " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("wcitsim") else "wcitsim select ..."
-    folder = write_selection(sel, args.out, command)
+    folder = write_selection(sel, args.out, args.command_line)
     scores, comparisons = sel.scores(), sel.comparisons()
     if args.json:
         print(options.json_text({"chosen": sel.chosen, "scores": scores, "comparisons": comparisons,
