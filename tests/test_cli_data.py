@@ -144,12 +144,20 @@ def _largest_stratum() -> tuple[int, int]:
 def test_more_folds_than_the_known_states_allow_is_one_line(tmp_path, command, folds, capsys):
     n, most = _largest_stratum()
     out = ["--out", str(tmp_path / ("out" if command == "validate" else "c.toml"))]
-    line = _usage_error([command, str(TOY), "--folds", folds, *out], capsys)
+    scenario = tmp_path / "toy_all.toml"  # seats every state, so the known states are the 100 of the record
+    scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
+    line = _usage_error([command, str(scenario), "--folds", folds, *out], capsys)
     assert line == (
         f"wcitsim: error: --folds {folds}: the {n} known states cannot be split into {folds} folds stratified by "
         f"decision and ITU region; expected 2 to {most} folds, or 'loo' (leave one out)"
     )
-    assert not any(tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["toy_all.toml"]
+
+
+def test_a_scenario_seating_few_known_states_is_told_how_it_can_be_validated(capsys):
+    line = _usage_error(["validate", str(TOY), "--folds", "3"], capsys)  # the toy seats 6, one per stratum
+    assert line.endswith("the 6 known states cannot be split into 3 folds stratified by decision and ITU region; "
+                         "expected 'loo' (leave one out)")  # fmt: skip
 
 
 def test_replications_beyond_the_memory_are_refused_with_the_bound(monkeypatch, capsys):

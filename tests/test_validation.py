@@ -251,6 +251,14 @@ def test_every_simulation_gets_the_prior_and_held_coefficients_stay_at_its_centr
         predictors(DATA, scenario, True, 4, 2, 1, 0, held=("signing.nonsense",))
 
 
+def test_a_scenario_that_seats_some_known_states_is_scored_on_those():
+    """The toy seats 6 of the 100 known states: every predictor is scored on those 6, none is NaN."""
+    v = cross_validate(load_scenario(TOY), DATA, k="loo", reps=2, seed=0, budget=2, other_reps=1)
+    assert sorted(v.plan.states) == sorted(["USA", "DEU", "RUS", "CHN", "KEN", "BRA"])
+    for name, s in v.scores().items():
+        assert s["n_known"] == 6 and math.isfinite(s["brier"]), name
+
+
 def test_workers_do_not_change_the_scorecard():
     scenario = load_scenario(TOY).replace(**{"seating.mode": "all"})
     one = cross_validate(scenario, DATA, k=3, reps=2, seed=1, budget=3, other_reps=1, workers=1)
@@ -361,7 +369,9 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
     assert metrics["prior_sd"] == 0.25
     assert metrics["held"] == ["signing.conformity"] and "Held at their prior's centre" in report
     assert "| `signing.conformity` | 1.5 | held | held | held |" in report
-    assert f"wcitsim validate {scenario} --folds 3" in report and "--hold signing.conformity" in report  # as run
+    assert (
+        f"wcitsim validate {scenario} --folds 3" in report and "--hold signing.conformity" in report
+    )  # as run
     for fits in metrics["calibrated"].values():
         assert all("signing.conformity" not in f["coefficients"] for f in fits)
     assert "a Gaussian prior of sd 0.25 of each range" in report

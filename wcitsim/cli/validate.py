@@ -18,8 +18,8 @@ def _fold_progress(quiet: bool):
     return lambda m: print(f"\r  {m:<40}", end="", file=sys.stderr)
 
 
-def _check_folds(folds: int | str, data, seed: int) -> None:
-    """Refuse, in one line, a number of folds the known states cannot be split into.
+def _check_folds(folds: int | str, data, seed: int, states: list[str] | None = None) -> None:
+    """Refuse, in one line, a number of folds the known states (or ``states``) cannot be split into.
 
     The folds are stratified by decision and ITU region, so at most as many as the
     largest stratum holds (or leave-one-out); the bound is found by making the folds.
@@ -27,21 +27,27 @@ def _check_folds(folds: int | str, data, seed: int) -> None:
     from wcitsim.validation.calibrate import known_states
     from wcitsim.validation.crossval import make_folds
 
+    states = states if states is not None else known_states(data)
+
     def splits(k: int | str) -> bool:
         try:
-            make_folds(data, k, seed)
+            make_folds(data, k, seed, states)
         except ValueError:
             return False
         return True
 
+    if len(states) < 2:
+        raise UsageError(
+            f"the scenario seats {len(states)} state(s) whose decision is known; validation needs 2 or more"
+        )
     if splits(folds):
         return
-    n = len(known_states(data))
+    n = len(states)
     most = max((k for k in range(2, min(int(folds), n)) if splits(k)), default=None)
-    within = f"2 to {most} folds, " if most else ""
+    within = f"2 to {most} folds, or " if most else ""
     raise UsageError(
         f"--folds {folds}: the {n} known states cannot be split into {folds} folds stratified by decision "
-        f"and ITU region; expected {within}or 'loo' (leave one out)"
+        f"and ITU region; expected {within}'loo' (leave one out)"
     )
 
 
@@ -86,8 +92,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    if not args.quick:
-        _check_folds(args.folds, data, args.seed)
+    from wcitsim.validation.crossval import seated_known
+
+    from wcitsim.validation.crossval import QUICK
+
+    _check_folds(QUICK["k"] if args.quick else args.folds, data, args.seed, seated_known(scenario, data))
     held = _held(args, scenario)
     options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
@@ -208,7 +217,9 @@ def _cmd_select(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    _check_folds(args.folds, data, args.seed)
+    from wcitsim.validation.crossval import seated_known
+
+    _check_folds(args.folds, data, args.seed, seated_known(scenario, data))
     options.fit_in_memory(args.reps, scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
     progress = _fold_progress(args.json)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from wcitsim.core.protocols import PROTOCOLS
+from wcitsim.core.world import build_world
 from wcitsim.data import Dataset
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_summary
 from wcitsim.io.scenario import Scenario
@@ -32,7 +33,15 @@ from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
 from wcitsim.validation.calibrate import PRIOR_SD, hold, known_states, parameters_for, with_prior
 
-__all__ = ["QUICK", "FoldPlan", "PredictorResult", "Validation", "cross_validate", "make_folds"]
+__all__ = [
+    "QUICK",
+    "FoldPlan",
+    "PredictorResult",
+    "Validation",
+    "cross_validate",
+    "make_folds",
+    "seated_known",
+]
 
 #: ``--quick``: fewer folds, evaluations and replications; the same table.
 QUICK = {"k": 5, "reps": 16, "budget": 40, "other_reps": 4}
@@ -52,6 +61,12 @@ class FoldPlan:
         train = [s for s in self.states if self.fold[s] != f]
         test = [s for s in self.states if self.fold[s] == f]
         return train, test
+
+
+def seated_known(scenario: Scenario, data: Dataset) -> list[str]:
+    """The states whose decision is known and that ``scenario`` seats: those a validation can score."""
+    seated = set(build_world(scenario, data).iso3)
+    return [s for s in known_states(data) if s in seated]
 
 
 def make_folds(data: Dataset, k: int | str = 10, seed: int = 0, states: list[str] | None = None) -> FoldPlan:
@@ -289,7 +304,7 @@ def cross_validate(
     """
     if quick:
         k, reps, budget, other_reps = QUICK["k"], QUICK["reps"], QUICK["budget"], QUICK["other_reps"]
-    plan = make_folds(data, k, seed)
+    plan = make_folds(data, k, seed, seated_known(scenario, data))
     seated = [s for s in data.states.index if s not in scenario.seating.exclude]
     unknown = [s for s in seated if data.record.at[s, "decision"] == "unknown"]
     chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd, tuple(held))

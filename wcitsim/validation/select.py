@@ -35,7 +35,7 @@ from wcitsim.metrics import brier, country_scores
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
 from wcitsim.validation.calibrate import hold, parameters_for
-from wcitsim.validation.crossval import FoldPlan, _pool, make_folds
+from wcitsim.validation.crossval import FoldPlan, _pool, make_folds, seated_known
 from wcitsim.validation.fit import PRIOR_SD, with_prior
 
 __all__ = ["CANDIDATES", "SELECTED", "Candidate", "Selection", "select_calibration", "write_selection"]
@@ -143,7 +143,7 @@ def select_calibration(
     each training set is split into ``inner`` folds, stratified alike, with the same seed.
     """
     chosen_candidates = tuple(CANDIDATES[c] for c in candidates)
-    plan = make_folds(data, k, seed)
+    plan = make_folds(data, k, seed, seated_known(scenario, data))
     simulations = {c.key: _simulation(scenario, data, c, reps, seed, budget) for c in chosen_candidates}
     jobs, where = [], []
     for f in range(plan.k):
