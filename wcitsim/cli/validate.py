@@ -87,15 +87,11 @@ def _score_line(name: str, sc: dict, eligible: int, width: int = 30) -> str:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
     from wcitsim.io.scenario import load_scenario
-    from wcitsim.validation.crossval import cross_validate
+    from wcitsim.validation.crossval import QUICK, cross_validate, seated_known
     from wcitsim.validation.report import verdict, write_validation
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    from wcitsim.validation.crossval import seated_known
-
-    from wcitsim.validation.crossval import QUICK
-
     _check_folds(QUICK["k"] if args.quick else args.folds, data, args.seed, seated_known(scenario, data))
     held = _held(args, scenario)
     options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
@@ -213,12 +209,11 @@ def _candidates(text: str) -> tuple[str, ...]:
 def _cmd_select(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
     from wcitsim.io.scenario import load_scenario
+    from wcitsim.validation.crossval import seated_known
     from wcitsim.validation.select import SELECTED, select_calibration, write_selection
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    from wcitsim.validation.crossval import seated_known
-
     _check_folds(args.folds, data, args.seed, seated_known(scenario, data))
     options.fit_in_memory(args.reps, scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")

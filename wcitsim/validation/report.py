@@ -16,7 +16,7 @@ from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.validation.calibrate import PRIOR_SD, parameters_for
 from wcitsim.validation.crossval import Validation
 
-__all__ = ["validation_id", "verdict", "write_validation"]
+__all__ = ["run_keys", "validation_id", "verdict", "write_validation"]
 
 
 def validation_id(v: Validation) -> str:
@@ -330,17 +330,24 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
     return "\n".join(lines)
 
 
+def run_keys(scenario, plan, reps: int) -> dict:
+    """What ``tools/compare_validations.py`` checks two runs share: the scenario, its digest, the folds."""
+    return {
+        "scenario": scenario.meta.name,
+        "scenario_digest": scenario.digest,
+        "folds": plan.k,
+        "seed": plan.seed,
+        "replications": reps,
+    }
+
+
 def write_validation(v: Validation, out: Path, command: str) -> Path:
     """Write ``OUT/validation/<id>/`` (report.md, metrics.json, figures) atomically; return the folder."""
     final = Path(out) / "validation" / validation_id(v)
     with staged_folder(final, out) as staging:
         scores, comparisons = v.scores(), v.comparisons()
         metrics = {
-            "scenario": v.scenario.meta.name,
-            "scenario_digest": v.scenario.digest,
-            "folds": v.plan.k,
-            "seed": v.plan.seed,
-            "replications": v.reps,
+            **run_keys(v.scenario, v.plan, v.reps),
             "budget": v.budget if v.tuned else None,
             "quick": v.quick,
             "prior_sd": None if math.isinf(v.prior_sd) else v.prior_sd,

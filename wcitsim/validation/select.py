@@ -37,6 +37,7 @@ from wcitsim.validation.bootstrap import compare
 from wcitsim.validation.calibrate import hold, parameters_for
 from wcitsim.validation.crossval import FoldPlan, _pool, make_folds, seated_known
 from wcitsim.validation.fit import PRIOR_SD, with_prior
+from wcitsim.validation.report import run_keys
 
 __all__ = ["CANDIDATES", "SELECTED", "Candidate", "Selection", "select_calibration", "write_selection"]
 
@@ -267,12 +268,8 @@ def write_selection(sel: Selection, out: Path, command: str) -> Path:
     with staged_folder(final, out) as staging:
         scores, comparisons = sel.scores(), sel.comparisons()
         metrics = {
-            "scenario": sel.scenario.meta.name,
-            "scenario_digest": sel.scenario.digest,
-            "folds": sel.plan.k,
+            **run_keys(sel.scenario, sel.plan, sel.reps),
             "inner_folds": sel.inner_k,
-            "seed": sel.plan.seed,
-            "replications": sel.reps,
             "budget": sel.budget,
             "candidates": {
                 c.key: {
