@@ -192,7 +192,7 @@ def select_calibration(
 def describe(c: Candidate) -> str:
     """How a candidate calibrates, for the report."""
     prior = "no prior" if math.isinf(c.prior_sd) else f"a Gaussian prior of sd {c.prior_sd:g} of each range"
-    held = f"; held at the middle of their range: {', '.join(c.held)}" if c.held else ""
+    held = f"; held at the middle of their range: {', '.join(c.held)}" if c.held else "; nothing held"
     return prior + held
 
 
@@ -214,7 +214,7 @@ def _report(sel: Selection, scores: dict, comparisons: list[dict], command: str)
         "",
         "## The candidates",
         "",
-        *[f"- `{c.key}`: {describe(c)}" for c in sel.candidates],
+        *[f"- `{c.key}`, {c.label}: {describe(c)}" for c in sel.candidates],
         "",
         "## The choice in each outer fold (Brier over its inner folds; lowest chosen)",
         "",
