@@ -91,17 +91,79 @@ def test_select_command_writes_the_report_and_does_not_depend_on_the_workers(toy
     assert metrics["fold_of"] and set(metrics["out_of_fold"]) == set(two["scores"])
     assert metrics["candidates"]["prior"] == {"row": "model (single_text), prior sd 0.25", "prior_sd": 0.25,
                                               "held": []}  # fmt: skip
-    assert len(metrics["calibrated"]["all"]) == 3
+    assert len(metrics["calibrated"]["all"]) == 3 and set(metrics["calibrated"]["all"][0]) == {"coefficients"}
     report = (folder / "report.md").read_text()
     assert "## The choice in each outer fold" in report and "| 3 |" in report
     assert f"`wcitsim select {scenario} --candidates all,prior --folds 3" in report  # the command as run
 
 
-@pytest.mark.parametrize("value", ["all", "all,nonsense", "all,all", ""])
-def test_bad_candidates_are_one_line(value, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [("all", "one candidate"), ("all,nonsense", "no candidate 'nonsense'"), ("all,prior,all", "'all' twice"),
+     ("", "no candidate ''")],
+)  # fmt: skip
+def test_bad_candidates_are_one_line(value, what, tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
         main(["select", str(TOY), "--candidates", value, "--out", str(tmp_path)])
     line = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.value.code == 2 and "argument --candidates" in line
+    assert err.value.code == 2 and f"argument --candidates: {value!r}: {what}; " in line
     assert "expected two or more different candidates, comma-separated, of all, prior, one-index" in line
     assert not any(tmp_path.iterdir())
+
+
+def _error(args, capsys) -> str:
+    assert main(args) == 2
+    return capsys.readouterr().err.strip()
+
+
+def test_inner_folds_a_training_set_cannot_be_split_into_are_refused_before_any_work(tmp_path, capsys):
+    """The toy seats 6 states: leave-one-out leaves 5 to train on, one per stratum, so no inner folds but 5."""
+    out = tmp_path / "out"
+    line = _error(["select", str(TOY), "--folds", "loo", "--inner", "3", "--out", str(out)], capsys)
+    assert line == ("wcitsim: error: --inner 3: the 5 training states of outer fold 1 cannot be split into 3 folds "
+                    "stratified by decision and ITU region; expected 5 (inner folds every outer fold's training states allow)")  # fmt: skip
+    assert not out.exists()
+
+
+def test_candidates_that_calibrate_the_scenario_alike_are_refused(tmp_path, capsys):
+    """A scenario that fits no covariate weight: one-index holds nothing there, so it is `all` under another name;
+    the report would otherwise say it held four weights."""
+    scenario = tmp_path / "one_weight.toml"
+    text = TOY.read_text(encoding="utf-8").replace("fh_total_score = 0.5\ngdp_pc_ppp_2012 = 0.25\n", "")
+    scenario.write_text(text.replace('mode = "list"', 'mode = "all"'), encoding="utf-8")
+    from wcitsim.validation.calibrate import parameters_for
+
+    assert not any("covariate_weights" in p.path for p in parameters_for(load_scenario(scenario)))
+    line = _error(
+        ["select", str(scenario), "--candidates", "all,one-index", "--out", str(tmp_path / "o")], capsys
+    )
+    assert "--candidates all,one-index: all and one-index calibrate" in line and line.endswith("drop one")
+
+
+def test_the_report_names_only_what_a_candidate_holds(selection):
+    """The toy fits two covariate weights and no lost-vote mechanism: `six` holds those two and conformity."""
+    from wcitsim.validation.select import describe, held_by
+
+    held = held_by(selection.scenario, CANDIDATES["six"])
+    assert held == ("seeder.covariate_weights.fh_total_score", "seeder.covariate_weights.gdp_pc_ppp_2012",
+                    "signing.conformity")  # fmt: skip
+    assert describe(CANDIDATES["six"], selection.scenario).endswith(", ".join(held))
+    assert describe(CANDIDATES["all"], selection.scenario) == "no prior; nothing held"
+
+
+def test_a_seed_the_calibration_cannot_take_is_refused(tmp_path, capsys):
+    for command in ("select", "validate", "calibrate"):
+        with pytest.raises(SystemExit) as err:
+            main([command, str(TOY), "--seed", str(2**32 - 1), "--out", str(tmp_path / "x")])
+        assert err.value.code == 2
+        assert "--seed: 4294967295 is out of range; expected 0 ≤ seed < 4294967295" in capsys.readouterr().err
+
+
+def test_an_out_whose_results_folder_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    for command in ("select", "validate"):
+        out = tmp_path / command
+        out.mkdir()
+        (out / ("selection" if command == "select" else "validation")).write_text("x", encoding="utf-8")
+        inner = ["--inner", "5"] if command == "select" else []
+        line = _error([command, str(TOY), "--folds", "loo", *inner, "--out", str(out)], capsys)
+        assert line.startswith(f"wcitsim: error: --out {out}/") and "expected a writable folder" in line

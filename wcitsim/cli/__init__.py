@@ -15,7 +15,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 
-from wcitsim.cli import classroom, game, runs, scenarios, sweeps, teach, validate
+from wcitsim.cli import classroom, game, runs, scenarios, select, sweeps, teach, validate
 from wcitsim.cli.options import Commands
 from wcitsim.errors import WcitsimError
 
@@ -36,7 +36,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     runs.add_run,
     validate.add_validate,
     validate.add_calibrate,
-    validate.add_select,
+    select.add_select,
     runs.add_explain,
     sweeps.add_sweep,
     game.add_game,

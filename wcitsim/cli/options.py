@@ -114,6 +114,13 @@ MAX_BUDGET = 100_000
 positive_int = bounded(int, "an integer", lambda v: v >= 1, "an integer ≥ 1")
 count = bounded(int, "an integer", lambda v: v >= 0, "an integer ≥ 0")
 seed = bounded(int, "an integer", lambda v: 0 <= v < 2**63, "0 ≤ seed < 2**63")
+#: validate, calibrate and select: CMA-ES and the folds take 32-bit seeds, and the runs use seed + 1
+fit_seed = bounded(
+    int,
+    "an integer",
+    lambda v: 0 <= v < 2**32 - 1,
+    "0 ≤ seed < 4294967295 (2**32 − 1: CMA-ES and the folds take 32-bit seeds)",
+)
 time_limit = bounded(float, "a number of seconds", lambda v: 10 <= v <= 3600, "seconds from 10 to 3600")
 replications = bounded(
     int,
@@ -317,9 +324,11 @@ def add_workers(parser: argparse.ArgumentParser, default: int = 1, help: str | N
     _add(parser, "--workers", type=workers, default=min(default, CORES), help=help)
 
 
-def add_seed(parser: argparse.ArgumentParser, default: int | None = None, help: str | None = None) -> None:
-    """``--seed``: a root seed (0 ≤ seed < 2**63)."""
-    _add(parser, "--seed", type=seed, default=default, help=help)
+def add_seed(
+    parser: argparse.ArgumentParser, default: int | None = None, help: str | None = None, kind=seed
+) -> None:
+    """``--seed``: a root seed (0 ≤ seed < 2**63; ``kind`` :data:`fit_seed` for the commands that calibrate)."""
+    _add(parser, "--seed", type=kind, default=default, help=help)
 
 
 def add_json(parser: argparse.ArgumentParser, help: str | None = None) -> None:

@@ -8,7 +8,7 @@ import sys
 from wcitsim.cli import options
 from wcitsim.errors import UsageError
 
-__all__ = ["add_calibrate", "add_select", "add_validate"]
+__all__ = ["add_calibrate", "add_validate"]
 
 
 def _fold_progress(quiet: bool):
@@ -92,10 +92,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    _check_folds(QUICK["k"] if args.quick else args.folds, data, args.seed, seated_known(scenario, data))
     held = _held(args, scenario)
+    _check_folds(QUICK["k"] if args.quick else args.folds, data, args.seed, seated_known(scenario, data))
     options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
+    options.writable_folder(args.out / "validation", "--out")
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
@@ -194,91 +195,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _candidates(text: str) -> tuple[str, ...]:
-    from wcitsim.validation.select import CANDIDATES
-
-    keys = tuple(k.strip() for k in text.split(","))
-    bad = [k for k in keys if k not in CANDIDATES]
-    if bad or len(set(keys)) < 2 or len(set(keys)) != len(keys):
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: expected two or more different candidates, comma-separated, of {', '.join(CANDIDATES)}"
-        )
-    return keys
-
-
-def _cmd_select(args: argparse.Namespace) -> int:
-    from wcitsim.data import load_dataset
-    from wcitsim.io.scenario import load_scenario
-    from wcitsim.validation.crossval import seated_known
-    from wcitsim.validation.select import SELECTED, select_calibration, write_selection
-
-    scenario = load_scenario(args.scenario)
-    data = load_dataset(args.data_dir)
-    _check_folds(args.folds, data, args.seed, seated_known(scenario, data))
-    options.fit_in_memory(args.reps, scenario, data, copies=args.workers)
-    options.writable_folder(args.out, "--out")
-    progress = _fold_progress(args.json)
-    sel = select_calibration(
-        scenario, data, args.candidates, args.folds, args.inner, args.reps, args.seed, args.budget,
-        args.workers, progress,
-    )  # fmt: skip
-    if progress:
-        print(file=sys.stderr)
-    folder = write_selection(sel, args.out, args.command_line)
-    scores, comparisons = sel.scores(), sel.comparisons()
-    if args.json:
-        print(options.json_text({"chosen": sel.chosen, "scores": scores, "comparisons": comparisons,
-                                 "output": str(folder)}))  # fmt: skip
-        return 0
-    counts = {k: sel.chosen.count(k) for k in args.candidates}
-    print(
-        f"wcitsim select: {scenario.meta.name}, {sel.plan.k} outer folds × {sel.inner_k} inner, seed {sel.plan.seed}; "
-        "chosen " + ", ".join(f"{k} in {n}" for k, n in counts.items())
-    )
-    width = max(map(len, scores))
-    print(f"  {'predictor':<{width}} {'accuracy':>8} {'Brier':>7} {'logloss':>8} {'AUC':>6}")
-    for name, sc in scores.items():
-        print(
-            f"  {name:<{width}} {sc['accuracy']:8.3f} {sc['brier']:7.3f} {sc['log_loss']:8.3f} {sc['auc']:6.3f}"
-        )
-    print("  paired bootstrap, 90 % intervals of the Brier difference (negative: the first is better):")
-    for c in comparisons:
-        b = c["brier"]
-        if c["a"] == SELECTED or c["b"] != SELECTED:
-            print(f"    {c['a']} vs {c['b']}: {b['difference']:+.3f} [{b['interval'][0]:+.3f}, {b['interval'][1]:+.3f}] "
-                  f"{b['verdict']}")  # fmt: skip
-    print(f"  report: {folder / 'report.md'}")
-    return 0
-
-
-def add_select(commands: options.Commands) -> None:
-    """``wcitsim select``."""
-    from wcitsim.validation.select import CANDIDATES
-
-    sel = commands.add_parser(
-        "select", help="choose how the model is calibrated by inner folds, and score the choice out of fold"
-    )
-    options.add_scenario(sel)
-    sel.add_argument(
-        "--candidates", type=_candidates, default=("all", "prior", "six"),
-        help=f"the calibrations to choose among, comma-separated, of {', '.join(CANDIDATES)} "
-        "(default all,prior,six; docs/validation.md)",
-    )  # fmt: skip
-    sel.add_argument("--folds", type=options.folds, default=10, help="outer folds (default 10)")
-    sel.add_argument(
-        "--inner", type=options.bounded(int, "an integer", lambda v: 2 <= v <= 10, "2 to 10"), default=3,
-        help="inner folds of each training set (default 3)",
-    )  # fmt: skip
-    options.add_reps(sel, default=50, help="replications per prediction (default 50)")
-    options.add_seed(sel, default=0, help="seed of the folds and the runs (default 0)")
-    sel.add_argument("--budget", type=options.budget, default=150, help="evaluations per calibration")
-    options.add_workers(sel, default=2, help="worker processes (default 2); results do not depend on it")
-    options.add_out(sel)
-    options.add_json(sel, help="print one JSON object")
-    options.add_data_dir(sel)
-    sel.set_defaults(func=_cmd_select)
-
-
 def _prior(args: argparse.Namespace) -> dict:
     """``prior_sd`` for the library when ``--prior-sd`` is given (else its default)."""
     return {} if args.prior_sd is None else {"prior_sd": args.prior_sd}
@@ -310,7 +226,9 @@ def add_validate(commands: options.Commands) -> None:
         "--folds", type=options.folds, default=10, help="number of folds, or 'loo' (default 10)"
     )
     options.add_reps(validate, default=50, help="replications per fold (default 50)")
-    options.add_seed(validate, default=0, help="seed of the folds and the runs (default 0)")
+    options.add_seed(
+        validate, default=0, help="seed of the folds and the runs (default 0)", kind=options.fit_seed
+    )
     validate.add_argument(
         "--budget", type=options.budget, default=150, help="calibration evaluations per fold"
     )
@@ -347,7 +265,7 @@ def add_calibrate(commands: options.Commands) -> None:
         "--folds", type=options.folds, default=10, help="folds suggested for validating the result"
     )
     options.add_reps(cal, default=16, help="replications per evaluation (default 16)")
-    options.add_seed(cal, default=0)
+    options.add_seed(cal, default=0, kind=options.fit_seed)
     cal.add_argument(
         "--start", choices=("midpoint", "scenario"), default="midpoint", help="where CMA-ES starts"
     )

@@ -35,51 +35,31 @@ from wcitsim.metrics import brier, country_scores
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
 from wcitsim.validation.calibrate import hold, parameters_for
+from wcitsim.validation.candidates import CANDIDATES, Candidate
 from wcitsim.validation.crossval import FoldPlan, _pool, make_folds, seated_known
-from wcitsim.validation.fit import PRIOR_SD, with_prior
+from wcitsim.validation.fit import with_prior
 from wcitsim.validation.report import run_keys
 
 __all__ = ["CANDIDATES", "SELECTED", "Candidate", "Selection", "select_calibration", "write_selection"]
 
-_INDEX = tuple(
-    f"seeder.covariate_weights.{c}"
-    for c in ("fh_total_score", "internet_users_pct_2012", "gdp_pc_ppp_2012", "foc_2012")
-)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way of calibrating the model: a prior's sd and the coefficients held at their centre."""
-
-    key: str
-    label: str
-    prior_sd: float = PRIOR_SD
-    held: tuple[str, ...] = ()  # held where the scenario fits them; the others are ignored
-
-
-#: The calibrations docs/validation.md tried, by the key ``--candidates`` takes.
-CANDIDATES = {
-    c.key: c
-    for c in (
-        Candidate("all", "every coefficient, no prior"),
-        Candidate("prior", "prior sd 0.25", 0.25),
-        Candidate("one-index", "one covariate index", held=_INDEX),
-        Candidate("one-index-prior", "one covariate index, prior sd 0.25", 0.25, _INDEX),
-        Candidate(
-            "six",
-            "one index, conformity and lost vote held, prior sd 0.25",
-            0.25,
-            (*_INDEX, "signing.conformity", "signing.lost_vote"),
-        ),
-    )
-}
 SELECTED = "model, calibration chosen by inner folds"
 LOGIT = "logit: covariates + groups"
 
 
-def _simulation(scenario: Scenario, data: Dataset, c: Candidate, reps: int, seed: int, budget: int):
+def held_by(scenario: Scenario, c: Candidate) -> tuple[str, ...]:
+    """The coefficients ``c`` holds that ``scenario`` fits: those it actually holds."""
     fitted = {p.path for p in parameters_for(scenario)}
-    held = tuple(h for h in c.held if h in fitted)
+    return tuple(h for h in c.held if h in fitted)
+
+
+def effective(scenario: Scenario, key: str) -> tuple:
+    """What candidate ``key`` does to ``scenario``: two candidates with the same calibrate it alike."""
+    c = CANDIDATES[key]
+    return (c.prior_sd, frozenset(held_by(scenario, c)))
+
+
+def _simulation(scenario: Scenario, data: Dataset, c: Candidate, reps: int, seed: int, budget: int):
+    held = held_by(scenario, c)
     s = hold(scenario, held)
     parameters = with_prior([p for p in parameters_for(s) if p.path not in held], c.prior_sd)
     return P.Simulation(c.key, "model", s, data, P.run_protocol, parameters, reps, seed, budget)
@@ -162,7 +142,7 @@ def select_calibration(
         for i, (p, coefficients) in enumerate(pool.map(_fit, jobs)):
             fits[where[i]] = p
             if where[i][2] is None:
-                fitted[where[i][1]].append(coefficients)
+                fitted[where[i][1]].append({"coefficients": coefficients})
             if progress:
                 progress(f"calibration {i + 1} of {len(jobs)}")
     signed = data.record["decision"] == "signed"
@@ -189,10 +169,11 @@ def select_calibration(
                      budget, names, fitted)  # fmt: skip
 
 
-def describe(c: Candidate) -> str:
-    """How a candidate calibrates, for the report."""
+def describe(c: Candidate, scenario: Scenario) -> str:
+    """How a candidate calibrates ``scenario``, for the report: the coefficients it actually holds."""
     prior = "no prior" if math.isinf(c.prior_sd) else f"a Gaussian prior of sd {c.prior_sd:g} of each range"
-    held = f"; held at the middle of their range: {', '.join(c.held)}" if c.held else "; nothing held"
+    held = held_by(scenario, c)
+    held = f"; held at the middle of their range: {', '.join(held)}" if held else "; nothing held"
     return prior + held
 
 
@@ -214,7 +195,7 @@ def _report(sel: Selection, scores: dict, comparisons: list[dict], command: str)
         "",
         "## The candidates",
         "",
-        *[f"- `{c.key}`, {c.label}: {describe(c)}" for c in sel.candidates],
+        *[f"- `{c.key}`, {c.label}: {describe(c, sel.scenario)}" for c in sel.candidates],
         "",
         "## The choice in each outer fold (Brier over its inner folds; lowest chosen)",
         "",
@@ -222,7 +203,7 @@ def _report(sel: Selection, scores: dict, comparisons: list[dict], command: str)
         "|---" * (len(keys) + 2) + "|",
     ]
     for f in range(sel.plan.k):
-        cells = " | ".join(f"{sel.inner_brier.loc[f, k]:.3f}" for k in keys)
+        cells = " | ".join(f"{sel.inner_brier.loc[f, k]:.4f}" for k in keys)
         lines.append(f"| {f + 1} | {cells} | {sel.chosen[f]} |")
     counts = pd.Series(sel.chosen).value_counts()
     lines += [
@@ -275,7 +256,7 @@ def write_selection(sel: Selection, out: Path, command: str) -> Path:
                 c.key: {
                     "row": sel.names[c.key],
                     "prior_sd": None if math.isinf(c.prior_sd) else c.prior_sd,
-                    "held": list(c.held),
+                    "held": list(held_by(sel.scenario, c)),
                 }
                 for c in sel.candidates
             },
