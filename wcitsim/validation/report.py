@@ -16,7 +16,7 @@ from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.validation.calibrate import PRIOR_SD, parameters_for
 from wcitsim.validation.crossval import Validation
 
-__all__ = ["run_keys", "validation_id", "verdict", "write_validation"]
+__all__ = ["comparison_table", "run_keys", "validation_id", "verdict", "write_validation"]
 
 
 def validation_id(v: Validation) -> str:
@@ -68,7 +68,8 @@ def verdict(scores: dict, comparisons: list[dict]) -> str:
     return " ".join(parts)
 
 
-def _comparison_table(comparisons: list[dict]) -> str:
+def comparison_table(comparisons: list[dict]) -> str:
+    """The paired-bootstrap differences as a Markdown table, each metric with its verdict."""
     rows = [
         "| A | B | Brier A − B (90 %) | | log-loss A − B (90 %) | |",
         "|---|---|---|---|---|---|",
@@ -289,7 +290,7 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         "A − B of the mean per-state loss: negative means A is better. The interval is the 90 % percentile "
         "interval of 4,000 resamples of the states; 'better' or 'worse' only when it excludes 0.",
         "",
-        _comparison_table(comparisons),
+        comparison_table(comparisons),
         "",
         f"**{verdict(scores, comparisons)}**",
         "",

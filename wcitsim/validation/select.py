@@ -38,7 +38,7 @@ from wcitsim.validation.calibrate import hold, parameters_for
 from wcitsim.validation.candidates import CANDIDATES, Candidate
 from wcitsim.validation.crossval import FoldPlan, _pool, make_folds, seated_known
 from wcitsim.validation.fit import with_prior
-from wcitsim.validation.report import run_keys
+from wcitsim.validation.report import comparison_table, run_keys
 
 __all__ = ["CANDIDATES", "SELECTED", "Candidate", "Selection", "select_calibration", "write_selection"]
 
@@ -225,15 +225,8 @@ def _report(sel: Selection, scores: dict, comparisons: list[dict], command: str)
         "",
         "## Differences (paired bootstrap over the known states, 90 % interval; negative: the first is better)",
         "",
-        "| A | B | Brier A − B | log-loss A − B |",
-        "|---|---|---|---|",
+        comparison_table(comparisons),
     ]
-    for c in comparisons:
-        b, ll = c["brier"], c["log_loss"]
-        lines.append(
-            f"| {c['a']} | {c['b']} | {b['difference']:+.3f} ({b['interval'][0]:+.3f} to {b['interval'][1]:+.3f}) "
-            f"| {ll['difference']:+.3f} ({ll['interval'][0]:+.3f} to {ll['interval'][1]:+.3f}) |"
-        )
     lines += [
         "",
         "Against the other rows of `wcitsim validate` on the same folds (the ablations, the other regressions): "
