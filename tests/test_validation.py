@@ -403,7 +403,8 @@ def test_calibrate_command(tmp_path, capsys):
     out = tmp_path / "cal.toml"
     args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--prior-sd", "0.5", "--out", str(out)]
     assert main(args) == 0
-    assert "written to" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "written to" in printed and "+ the prior's penalty, sd 0.5 of each range (" in printed
     assert "--prior-sd 0.5" in out.read_text() and "Gaussian prior's penalty (sd 0.5" in out.read_text()
     with pytest.raises(SystemExit) as err:
         main(["calibrate", str(TOY), "--prior-sd", "0", "--out", str(out)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from wcitsim.cli import options
@@ -189,6 +190,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if args.text_weight
         else ", the text left out"
     )
+    if result.penalty or not math.isinf(result.prior_sd):
+        what += f" + the prior's penalty, sd {result.prior_sd:g} of each range ({result.penalty:.4f} of it at the fit)"
     print(f"  loss {result.loss_start:.4f} → {result.loss:.4f} ({what}), in sample")
     print(summary_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"  written to {written}; out-of-sample scores: wcitsim validate {written} --folds {args.folds}")
