@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from wcitsim.cli import options
-from wcitsim.cli.validate import _check_folds, _fold_progress
+from wcitsim.cli.validate import _check_folds, _fold_progress, _splits
 from wcitsim.errors import UsageError
 
 __all__ = ["add_select"]
@@ -55,16 +55,6 @@ def _check_select(args: argparse.Namespace, scenario, data, states: list[str]) -
             )
 
 
-def _splits(data, k, seed, states) -> bool:
-    from wcitsim.validation.crossval import make_folds
-
-    try:
-        make_folds(data, k, seed, states)
-    except ValueError:
-        return False
-    return True
-
-
 def _cmd_select(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
     from wcitsim.io.scenario import load_scenario
@@ -73,8 +63,9 @@ def _cmd_select(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
-    _check_folds(args.folds, data, args.seed, seated_known(scenario, data))
-    _check_select(args, scenario, data, seated_known(scenario, data))
+    known = seated_known(scenario, data)
+    _check_folds(args.folds, data, args.seed, known)
+    _check_select(args, scenario, data, known)
     options.fit_in_memory(args.reps, scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
     options.writable_folder(args.out / "selection", "--out")

@@ -26,16 +26,11 @@ def _check_folds(folds: int | str, data, seed: int, states: list[str] | None = N
     largest stratum holds (or leave-one-out); the bound is found by making the folds.
     """
     from wcitsim.validation.calibrate import known_states
-    from wcitsim.validation.crossval import make_folds
 
     states = states if states is not None else known_states(data)
 
     def splits(k: int | str) -> bool:
-        try:
-            make_folds(data, k, seed, states)
-        except ValueError:
-            return False
-        return True
+        return _splits(data, k, seed, states)
 
     if len(states) < 2:
         raise UsageError(
@@ -50,6 +45,17 @@ def _check_folds(folds: int | str, data, seed: int, states: list[str] | None = N
         f"--folds {folds}: the {n} known states cannot be split into {folds} folds stratified by decision "
         f"and ITU region; expected {within}'loo' (leave one out)"
     )
+
+
+def _splits(data, k: int | str, seed: int, states: list[str]) -> bool:
+    """Whether ``states`` can be split into ``k`` folds stratified by decision and ITU region."""
+    from wcitsim.validation.crossval import make_folds
+
+    try:
+        make_folds(data, k, seed, states)
+    except ValueError:
+        return False
+    return True
 
 
 def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import brier, log_loss
-from wcitsim.validation.fit import PRIOR_SD, minimise, prior_penalty, prior_weight, with_prior
+from wcitsim.validation.fit import PRIOR_SD, minimise, prior_penalty, prior_weight, search_name, with_prior
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -300,10 +300,6 @@ def _loss_name(text_weight: float, prior_sd: float = math.inf) -> str:
     return f"mean log-loss + {weight}share of clauses missing the Final Acts{prior}"
 
 
-def _search(n: int) -> str:
-    return "CMA-ES" if n >= 2 else "Brent's bounded search" if n else "No search (every coefficient held)"
-
-
 def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -> Path:
     """Write the calibrated scenario as a variant of ``base`` whose header records how it was produced."""
     out = Path(out)
@@ -315,7 +311,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
     lines = [
         f"# Calibrated by wcitsim {__version__} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC:",
         f"#   {command}",
-        f"# {_search(len(result.parameters))} over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
+        f"# {search_name(len(result.parameters)) or 'No search (every coefficient held)'} over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
         f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
         f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight, result.prior_sd)}) "
         f"{result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",

@@ -221,7 +221,7 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
     are set to their prior's centre and not fitted.
     """
     scenario = hold(scenario, held)
-    covariates = tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
+    covariates = P.logit_covariates(scenario)
     main = scenario.protocol.name
     no_inputs, free = P.without_outcome_inputs(scenario)
     fitted = parameters_for(scenario)

@@ -10,7 +10,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-__all__ = ["PRIOR_SD", "minimise", "prior_penalty", "prior_weight", "with_prior"]
+__all__ = ["PRIOR_SD", "minimise", "prior_penalty", "prior_weight", "search_name", "with_prior"]
 
 #: The prior's standard deviation in each coefficient's unit space by default: none (a flat prior).
 PRIOR_SD = math.inf
@@ -39,6 +39,11 @@ def prior_penalty(unit: Sequence[float], parameters: Sequence, prior_sd: float, 
         prior_weight(p.sd if p.sd is not None else prior_sd, n) * (min(max(u, 0.0), 1.0) - p.centre) ** 2
         for p, u in zip(parameters, unit, strict=True)
     )
+
+
+def search_name(n: int) -> str | None:
+    """What :func:`minimise` runs for ``n`` coefficients: CMA-ES from two, Brent's search for one, none for 0."""
+    return "CMA-ES" if n >= 2 else "Brent's bounded search" if n == 1 else None
 
 
 def minimise(objective, x0: Sequence[float], budget: int, seed: int) -> tuple[list[float], float, float]:

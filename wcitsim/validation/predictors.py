@@ -120,6 +120,11 @@ class GroupMajority:
         return FoldFit(group[predict].map(rate).fillna(fallback).astype(float))
 
 
+def logit_covariates(scenario: Scenario) -> tuple[str, ...]:
+    """The covariates of "logit: covariates + groups": the seeder's, or the UNGA ideal point alone."""
+    return tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
+
+
 @dataclass
 class Logit:
     """L2-regularised logistic regression (scikit-learn, C = 1) on ``columns`` (and regional-group dummies).

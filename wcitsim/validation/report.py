@@ -15,6 +15,7 @@ from wcitsim.experiments.records import git_revision
 from wcitsim.io.files import staged_folder, write_json_atomic
 from wcitsim.validation.calibrate import PRIOR_SD, parameters_for
 from wcitsim.validation.crossval import Validation
+from wcitsim.validation.fit import search_name
 
 __all__ = ["comparison_table", "run_keys", "validation_id", "verdict", "write_validation"]
 
@@ -103,9 +104,9 @@ def _vote_table(scores: dict) -> str:
 
 
 def _method(v: Validation) -> str:
-    """How the model's coefficients were searched: CMA-ES needs two; one is Brent's search (validation.fit)."""
+    """How the model's coefficients were searched (:func:`~wcitsim.validation.fit.search_name`)."""
     n = len(v.model.fitted[0].get("coefficients", {})) if v.model.fitted else 0
-    return "CMA-ES" if n >= 2 else "Brent's bounded search" if n == 1 else "nothing fitted"
+    return search_name(n) or "nothing fitted"
 
 
 def _spread_table(v: Validation) -> str:

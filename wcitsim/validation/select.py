@@ -86,9 +86,8 @@ class Selection:
     reps: int
     budget: int
     names: dict[str, str] = field(default_factory=dict)  # candidate key → its row name
-    fitted: dict[str, list[dict]] = field(
-        default_factory=dict
-    )  # candidate key → per outer fold: coefficients
+    #: candidate key → per outer fold: its calibrated coefficients
+    fitted: dict[str, list[dict]] = field(default_factory=dict)
 
     def scores(self) -> dict:
         record, region = self.data.record["decision"], self.data.states["itu_region"]
@@ -156,9 +155,7 @@ def select_calibration(
     model = f"model ({scenario.protocol.name})"  # the fixed `all` row is `wcitsim validate`'s model row
     names = {c.key: model if c.key == "all" else f"{model}, {c.label}" for c in chosen_candidates}
     probability = {n: pd.Series(np.nan, index=list(plan.states)) for n in (SELECTED, *names.values(), LOGIT)}
-    logit = P.Logit(
-        data, scenario, LOGIT, tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
-    )
+    logit = P.Logit(data, scenario, LOGIT, P.logit_covariates(scenario))
     for f in range(plan.k):
         train, test = plan.split(f)
         for c in chosen_candidates:
