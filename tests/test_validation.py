@@ -467,7 +467,7 @@ def test_two_different_held_sets_never_share_a_validation_folder():
 
     def folder(held):
         return validation_id(SimpleNamespace(
-            tuned=True, budget=150, prior_sd=math.inf, held=held, quick=False, reps=50,
+            tuned=True, budget=150, prior_sd=math.inf, held=held, quick=False, reps=50, vote_weight=0.0,
             scenario=SimpleNamespace(meta=SimpleNamespace(name="wcit2012")), plan=SimpleNamespace(k=10, seed=0),
         ))  # fmt: skip
 

@@ -100,6 +100,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
     held = _held(args, scenario)
+    if args.vote_weight and args.no_calibrate:
+        raise UsageError(
+            "--vote-weight with --no-calibrate: nothing is fitted, so the vote cannot enter a fit; drop one of them"
+        )
     _check_folds(QUICK["k"] if args.quick else args.folds, data, args.seed, seated_known(scenario, data))
     options.fit_in_memory(max(args.reps, args.protocol_reps), scenario, data, copies=args.workers)
     options.writable_folder(args.out, "--out")
@@ -107,7 +111,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     progress = _fold_progress(args.json)
     v = cross_validate(
         scenario, data, args.folds, args.reps, args.seed, args.budget, not args.no_calibrate, progress,
-        args.protocol_reps, workers=args.workers, quick=args.quick, held=held, **_prior(args),
+        args.protocol_reps, workers=args.workers, quick=args.quick, held=held, vote_weight=args.vote_weight,
+        **_prior(args),
     )  # fmt: skip
     if progress:
         print(file=sys.stderr)
@@ -175,12 +180,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     options.fit_in_memory(args.reps, scenario, data)
     result = calibrate(
         scenario, data, known_states(data), budget=args.budget, replications=args.reps, seed=args.seed,
-        start=args.start, text_weight=args.text_weight, held=held, **_prior(args),
+        start=args.start, text_weight=args.text_weight, held=held, vote_weight=args.vote_weight, **_prior(args),
     )  # fmt: skip
     command = (
         f"wcitsim calibrate {args.scenario} --budget {args.budget} --reps {args.reps} --seed {args.seed} "
         f"--start {args.start}" + (f" --text-weight {args.text_weight:g}" if args.text_weight != 1 else "")
         + (f" --prior-sd {args.prior_sd:g}" if args.prior_sd is not None else "")
+        + (f" --vote-weight {args.vote_weight:g}" if args.vote_weight else "")
         + "".join(f" --hold {h}" for h in held)
     )  # fmt: skip
     written = write_calibrated(result, args.scenario, out, command)
@@ -196,6 +202,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if args.text_weight
         else ", the text left out"
     )
+    if args.vote_weight:
+        what += (
+            f" + {'' if args.vote_weight == 1 else f'{args.vote_weight:g} × '}share of the record's voters cast "
+            "differently on the right of access"
+        )
     if result.penalty or not math.isinf(result.prior_sd):
         what += f" + the prior's penalty, sd {result.prior_sd:g} of each range ({result.penalty:.4f} of it at the fit)"
     print(f"  loss {result.loss_start:.4f} → {result.loss:.4f} ({what}), in sample")
@@ -209,8 +220,12 @@ def _prior(args: argparse.Namespace) -> dict:
     return {} if args.prior_sd is None else {"prior_sd": args.prior_sd}
 
 
+#: A weight of a fact about the conference in the loss (the text, the vote).
+_WEIGHT = options.bounded(float, "a number", lambda v: 0 <= v <= 100, "a number from 0 to 100")
+
+
 def _add_prior_sd(parser: argparse.ArgumentParser) -> None:
-    """``--prior-sd`` and ``--hold``: how far the calibration may move each coefficient."""
+    """``--prior-sd``, ``--hold`` and ``--vote-weight``: what the calibration may move, and what it fits to."""
     parser.add_argument(
         "--hold", action="append", default=[], metavar="KEY",
         help="hold this coefficient at the middle of its range (of its logarithm for a log-scale one, as the search) "
@@ -222,6 +237,12 @@ def _add_prior_sd(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="sd of the Gaussian prior on each coefficient around the middle of its range, as a share of the "
         "range, e.g. 0.25 (the range is then the prior's ±2 sd); default inf: no prior (maximum likelihood)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--vote-weight", type=_WEIGHT,
+        default=0.0,
+        help="weight in the loss of the share of the record's voters (77-33-8 on the right of access) the model "
+        "casts differently; the vote is then fitted, not predicted (default 0: left out)",
     )  # fmt: skip
 
 
@@ -279,7 +300,7 @@ def add_calibrate(commands: options.Commands) -> None:
         "--start", choices=("midpoint", "scenario"), default="midpoint", help="where CMA-ES starts"
     )
     cal.add_argument(
-        "--text-weight", type=options.bounded(float, "a number", lambda v: 0 <= v <= 100, "a number from 0 to 100"),
+        "--text-weight", type=_WEIGHT,
         default=1.0,
         help="weight of the share of clauses missing the Final Acts in the loss; 0 leaves the text out, "
         "so it is predicted, not fitted (default 1)",

@@ -40,6 +40,13 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
                 raise ScenarioError(
                     f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
                 )
+    if scenario.seeder.fit_economic_weights and not set(scenario.seeder.economic_weights) - {
+        "unga_idealpoint_s67_2012"
+    }:
+        raise ScenarioError(
+            f"{src}: seeder.fit_economic_weights: true, but seeder.economic_weights has no weight to fit "
+            "(the UNGA ideal point's stays 1: it sets the scale); expected weights of other covariates, or false"
+        )
     clauses = {c.id for c in scenario.agenda.active}
     for clause in scenario.seeder.economic_clauses:
         if clause not in clauses:

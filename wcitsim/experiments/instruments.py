@@ -40,6 +40,7 @@ __all__ = [
     "record_vote_line",
     "record_vote_table",
     "trajectory_line",
+    "vote_mismatch",
     "vote_summary",
 ]
 
@@ -224,6 +225,22 @@ def record_vote(world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE
     tally = VoteTally(facts.votes[clause], clause, known, facts.eligible)
     tally.add(columns)
     return tally.summary()
+
+
+def vote_mismatch(world: World, outcome: Outcome, facts, clause: str = RECORD_VOTE) -> float | None:
+    """The share of the record's voters this floor places differently, averaged over the replications.
+
+    Per replication: Σ over yes, no and abstain of |the tally scaled to the record's voters −
+    the record's count|, over twice the record's voters (0: the record's tally; 1: every voter
+    moved). None if the agenda lacks the clause or the record has no vote on it.
+    """
+    columns = record_vote_columns(world, outcome, facts, clause)
+    if columns is None:
+        return None
+    record = facts.votes[clause]
+    voted = sum(record[c] for c in COUNTS)
+    miss = sum(np.abs(columns[f"{c}_of_{voted}"] - record[c]) for c in COUNTS)
+    return float(np.mean(miss) / (2 * voted))
 
 
 def vote_summary(table: pd.DataFrame, record: dict, clause: str, known: int, eligible: int) -> dict:

@@ -121,12 +121,9 @@ class Seeder:
     salience_noise: float = spec(0.1, lo=0.0, hi=2.0, doc="sd of the log-normal salience noise")
     capability_exponent: float = spec(0.5, lo=0.0, hi=2.0, doc="capability ∝ (GDP / median GDP)^θ")
     positions_file: str = spec("", doc="CSV of expert-coded positions (seeder 'expert')")
-    economic_clauses: tuple[str, ...] = spec(
-        factory=tuple, doc="clauses whose covariate term uses economic_weights (seeder 'tabled')"
-    )
-    economic_weights: dict[str, float] = spec(
-        factory=dict, lo=-10.0, hi=10.0, doc="weights of z-scores on the economic clauses (seeder 'tabled')"
-    )
+    economic_clauses: tuple[str, ...] = spec(factory=tuple, doc="clauses on the economic index ('tabled')")
+    economic_weights: dict[str, float] = spec(factory=dict, lo=-10.0, hi=10.0, doc="its z-score weights")
+    fit_economic_weights: bool = spec(False, doc="calibrate economic_weights (but the UNGA ideal point's)")
 
 
 @dataclass(frozen=True, kw_only=True)

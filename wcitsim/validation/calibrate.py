@@ -4,7 +4,10 @@ Only global coefficients are fitted (at most a dozen: the seeder's blend, the
 covariate weights, the signing rule, the concession rate); never a number per
 country. The loss is the mean log-loss of P(sign) over the training states plus
 ``text_weight`` × the share of clauses whose final text misses the Final Acts
-(the text is one fact about the conference, not about any state), with common
+(the text is one fact about the conference, not about any state), and, if
+``vote_weight`` is not 0, that weight × the share of the record's voters the model's
+floor places differently on the one recorded vote (77–33–8 on the right of access;
+another fact about the conference), with common
 random numbers (the same replication seeds for every candidate), so the
 objective is smooth enough for CMA-ES (Hansen's ``cma`` package).
 
@@ -34,6 +37,7 @@ from wcitsim._version import __version__
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import Dataset
 from wcitsim.errors import ScenarioError
+from wcitsim.experiments.instruments import RECORD_VOTE, vote_mismatch
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
@@ -85,6 +89,9 @@ class Parameter:
         return self.lo + u * (self.hi - self.lo)
 
 
+#: The covariate whose weight stays 1 in each index: it sets the index's scale (the slope γ its steepness).
+SCALE_COVARIATE = "unga_idealpoint_s67_2012"
+
 #: The coefficients fitted by default. The UNGA ideal point's weight stays 1: it sets the index's scale.
 DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("seeder.anchor_weight", 0.0, 1.0),
@@ -111,7 +118,9 @@ MECHANISM_PARAMETERS: tuple[Parameter, ...] = (
 def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
     """The global coefficients to fit for ``scenario``: the defaults its seeder uses, and its mechanisms'.
 
-    The ``tabled`` seeder has no anchor weight; a mechanism's coefficient is fitted
+    The ``tabled`` seeder has no anchor weight; its economic index's weights (but the
+    scale-setting UNGA ideal point's) are fitted where ``seeder.fit_economic_weights`` is
+    set, and otherwise keep the scenario's values; a mechanism's coefficient is fitted
     only where the scenario switches the mechanism on (a coefficient ≠ 0), so an
     ablation is one line in a scenario, and calibrating it fits nothing extra.
     """
@@ -125,6 +134,12 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
         for p in out
         if p.path.split(".")[-1] in scenario.seeder.covariate_weights or "covariate_weights" not in p.path
     ]
+    if scenario.seeder.fit_economic_weights:
+        out += [
+            Parameter(f"seeder.economic_weights.{name}", -2.0, 3.0)
+            for name in scenario.seeder.economic_weights
+            if name != SCALE_COVARIATE
+        ]
     for p in MECHANISM_PARAMETERS:
         if _current(scenario, p) not in (0.0, None) and math.isfinite(_current(scenario, p)):
             out.append(p)
@@ -170,8 +185,10 @@ def scenario_loss(
     metric: str = "log_loss",
     text_weight: float = TEXT_WEIGHT,
     runner=None,
+    vote_weight: float = 0.0,
 ) -> float:
-    """Mean log-loss (or Brier score) of P(sign) over ``states`` + ``text_weight`` × the text's mismatch share.
+    """Mean log-loss (or Brier score) of P(sign) over ``states`` + ``text_weight`` × the text's mismatch share
+    (+ ``vote_weight`` × :func:`~wcitsim.experiments.instruments.vote_mismatch`, the record's vote).
 
     ``runner(world, seeds) -> Outcome`` runs the replications (default: the
     scenario's protocol, without diagnostics).
@@ -187,7 +204,31 @@ def scenario_loss(
     comparable = np.isfinite(final)
     if text_weight and comparable.any():
         score += text_weight * float(np.mean(outcome.text[:, comparable] != final[comparable]))
+    if vote_weight:
+        score += vote_weight * vote_mismatch(world, outcome, data.facts)
     return score
+
+
+def check_vote_weight(scenario: Scenario, data: Dataset, vote_weight: float) -> None:
+    """Refuse a vote weight that is negative, or positive where the scenario cannot cast the record's vote."""
+    if not (math.isfinite(vote_weight) and vote_weight >= 0):
+        raise ScenarioError(f"{scenario.source}: vote weight {vote_weight!r}: expected a number ≥ 0")
+    if vote_weight and not vote_mismatch_possible(scenario, data):
+        raise ScenarioError(
+            f"{scenario.source}: vote weight {vote_weight:g}: the scenario has no clause {RECORD_VOTE!r} "
+            "with a Final Acts option, so the record's vote cannot be cast; expected vote weight 0"
+        )
+
+
+def vote_mismatch_possible(scenario: Scenario, data: Dataset) -> bool:
+    """Whether the scenario's agenda carries the record's vote (its clause, with a Final Acts option)."""
+    world = build_world(scenario, data)
+    ids = world.agenda.ids
+    return (
+        RECORD_VOTE in data.facts.votes
+        and RECORD_VOTE in ids
+        and bool(np.isfinite(world.agenda.final_acts[ids.index(RECORD_VOTE)]))
+    )
 
 
 @dataclass
@@ -210,6 +251,7 @@ class Calibration:
     prior_sd: float = PRIOR_SD
     penalty: float = 0.0  # the prior's share of ``loss`` at the fitted values
     held: dict[str, float] = field(default_factory=dict)  # coefficients held at their centre, not fitted
+    vote_weight: float = 0.0  # the record's vote in the loss (0: left out)
 
 
 def calibrate(
@@ -226,6 +268,7 @@ def calibrate(
     runner=None,
     prior_sd: float = PRIOR_SD,
     held: Sequence[str] = (),
+    vote_weight: float = 0.0,
 ) -> Calibration:
     """Fit ``parameters`` to the decisions of ``states`` with CMA-ES and return the fitted scenario.
 
@@ -235,8 +278,10 @@ def calibrate(
     so the text is predicted, not fitted. ``prior_sd``: the Gaussian prior's sd in the unit space of
     a parameter without its own (``math.inf``: none, maximum likelihood); ``loss`` includes
     its :func:`prior_penalty`. ``runner`` as in :func:`scenario_loss`. The coefficients named in
-    ``held`` are set to their centre (:func:`hold`) and not fitted.
+    ``held`` are set to their centre (:func:`hold`) and not fitted. ``vote_weight`` puts the record's
+    vote in the loss (:func:`scenario_loss`).
     """
+    check_vote_weight(scenario, data, vote_weight)
     scenario = hold(scenario, held)
     parameters = tuple(parameters) if parameters is not None else parameters_for(scenario)
     parameters = tuple(p for p in parameters if p.path not in held)
@@ -261,7 +306,7 @@ def calibrate(
         values = [p.from_unit(u) for p, u in zip(parameters, unit, strict=True)]
         value = scenario_loss(
             _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight,
-            runner=runner,
+            runner=runner, vote_weight=vote_weight,
         ) + prior_penalty(unit, parameters, prior_sd, len(states))  # fmt: skip
         history.append(value)
         return value
@@ -285,6 +330,7 @@ def calibrate(
         prior_sd=prior_sd,
         penalty=float(prior_penalty(best_unit, parameters, prior_sd, len(states))),
         held={h: _current(scenario, p) for h in held for p in parameters_for(scenario) if p.path == h},
+        vote_weight=vote_weight,
     )
 
 
@@ -292,8 +338,11 @@ def _toml_value(value: float) -> str:
     return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}"
 
 
-def _loss_name(text_weight: float, prior_sd: float = math.inf) -> str:
+def _loss_name(text_weight: float, prior_sd: float = math.inf, vote_weight: float = 0.0) -> str:
     prior = "" if math.isinf(prior_sd) else f" + a Gaussian prior's penalty (sd {prior_sd:g} of each range)"
+    if vote_weight:
+        times = "" if vote_weight == 1 else f"{vote_weight:g} × "
+        prior = f" + {times}share of the record's voters cast differently on {RECORD_VOTE}" + prior
     if not text_weight:
         return f"mean log-loss{prior}; the Final Acts left out, so the text is predicted"
     weight = "" if text_weight == 1 else f"{text_weight:g} × "
@@ -313,7 +362,7 @@ def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -
         f"#   {command}",
         f"# {search_name(len(result.parameters)) or 'No search (every coefficient held)'} over {len(result.parameters)} global coefficients, {result.evaluations} evaluations, "
         f"{result.replications} replications per evaluation (common seeds from {result.seed}),",
-        f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight, result.prior_sd)}) "
+        f"# on the {len(result.states)} states whose decision is known; loss ({_loss_name(result.text_weight, result.prior_sd, result.vote_weight)}) "
         f"{result.loss_start:.4f} at the start, {result.loss:.4f} fitted.",
         *[f"# Held at the middle of their range, not fitted: {', '.join(result.held)}."][: bool(result.held)],
         "# These values are fitted in sample: `wcitsim validate` reports out-of-sample scores",

@@ -31,7 +31,14 @@ from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, interval, known_decisions
 from wcitsim.validation import predictors as P
 from wcitsim.validation.bootstrap import compare
-from wcitsim.validation.calibrate import PRIOR_SD, hold, known_states, parameters_for, with_prior
+from wcitsim.validation.calibrate import (
+    PRIOR_SD,
+    check_vote_weight,
+    hold,
+    known_states,
+    parameters_for,
+    with_prior,
+)
 
 __all__ = [
     "QUICK",
@@ -138,6 +145,7 @@ class Validation:
     quick: bool = False
     prior_sd: float = PRIOR_SD
     held: tuple[str, ...] = ()  # coefficients held at their prior's centre, not fitted
+    vote_weight: float = 0.0  # the record's vote in the simulations' calibration loss (0: left out)
 
     @property
     def model(self) -> PredictorResult:
@@ -214,11 +222,14 @@ def _text(texts: np.ndarray, scenario: Scenario) -> dict:
     }
 
 
-def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PRIOR_SD, held=()) -> list:
+def predictors(
+    data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PRIOR_SD, held=(), vote_weight=0.0
+) -> list:
     """The scorecard's predictors, in the order of the report.
 
     The simulations' priors have sd ``prior_sd``; the coefficients named in ``held``
-    are set to their prior's centre and not fitted.
+    are set to their prior's centre and not fitted; ``vote_weight`` puts the record's
+    vote in every simulation's calibration loss.
     """
     scenario = hold(scenario, held)
     covariates = P.logit_covariates(scenario)
@@ -231,7 +242,9 @@ def predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd=PR
 
     def simulation(name, kind, s, runner=P.run_protocol, parameters=fitted, text_weight=1.0):
         parameters = with_prior([p for p in parameters if p.path not in held], prior_sd)
-        return P.Simulation(name, kind, s, data, runner, parameters, reps, seed, budget, text_weight, tune)
+        return P.Simulation(
+            name, kind, s, data, runner, parameters, reps, seed, budget, text_weight, tune, vote_weight
+        )
 
     out = [
         P.EveryoneSigns(),
@@ -293,6 +306,7 @@ def cross_validate(
     quick: bool = False,
     prior_sd: float = PRIOR_SD,
     held: tuple[str, ...] = (),
+    vote_weight: float = 0.0,
 ) -> Validation:
     """Cross-validate the model and every baseline on the same folds over the known states.
 
@@ -300,14 +314,17 @@ def cross_validate(
     ``k``, ``reps``, ``budget`` and ``other_reps``; ``workers`` processes run the folds.
     Each simulation is calibrated with a Gaussian prior of sd ``prior_sd`` in every
     coefficient's unit space (``math.inf``: none; :mod:`wcitsim.validation.calibrate`);
-    the coefficients named in ``held`` (dotted keys) stay at their prior's centre, unfitted.
+    the coefficients named in ``held`` (dotted keys) stay at their prior's centre, unfitted;
+    ``vote_weight`` puts the record's vote in every simulation's calibration loss.
     """
     if quick:
         k, reps, budget, other_reps = QUICK["k"], QUICK["reps"], QUICK["budget"], QUICK["other_reps"]
     plan = make_folds(data, k, seed, seated_known(scenario, data))
     seated = [s for s in data.states.index if s not in scenario.seating.exclude]
     unknown = [s for s in seated if data.record.at[s, "decision"] == "unknown"]
-    chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd, tuple(held))
+    if tune:
+        check_vote_weight(scenario, data, vote_weight)
+    chosen = predictors(data, scenario, tune, budget, reps, other_reps, seed, prior_sd, tuple(held), vote_weight)  # fmt: skip
     with _pool(workers) as pool:
         chosen = list(pool.map(_prepare, chosen))
         jobs = [(p, f, *_fold(plan, f, unknown)) for p in chosen for f in range(plan.k)]
@@ -338,7 +355,8 @@ def cross_validate(
                 fitted=fitted, note=NOTES.get(p.name, ""),
             )
         )  # fmt: skip
-    return Validation(plan, results, data, scenario, reps, budget, tune, quick, prior_sd, tuple(held))
+    vote = vote_weight if tune else 0.0
+    return Validation(plan, results, data, scenario, reps, budget, tune, quick, prior_sd, tuple(held), vote)
 
 
 def _fold(plan: FoldPlan, f: int, unknown: list[str]) -> tuple[list[str], list[str]]:

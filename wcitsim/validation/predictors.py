@@ -233,6 +233,7 @@ class Simulation:
     budget: int
     text_weight: float = 1.0
     tune: bool = True
+    vote_weight: float = 0.0
 
     def prepare(self) -> Simulation:
         return self
@@ -243,6 +244,7 @@ class Simulation:
             result = calibrate(
                 self.scenario, self.data, train, budget=self.budget, replications=16, seed=self.seed,
                 parameters=self.parameters, start="midpoint", text_weight=self.text_weight, runner=self.runner,
+                vote_weight=self.vote_weight,
             )  # fmt: skip
             scenario, info = result.scenario, {"coefficients": result.values, "loss": result.loss}
         world = build_world(scenario, self.data)

@@ -21,13 +21,15 @@ __all__ = ["comparison_table", "run_keys", "validation_id", "verdict", "write_va
 
 
 def validation_id(v: Validation) -> str:
-    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>[-p<prior sd>][-held<N>-<digest>]``: one folder per inputs.
+    """``<scenario>-k<folds>-s<seed>-r<reps>-b<budget>[-p<prior sd>][-v<vote weight>][-held<N>-<digest>]``: one folder per inputs.
 
     The prior's sd is named only when it is not the default (:data:`~wcitsim.validation.calibrate.PRIOR_SD`).
     """
     tuned = f"b{v.budget}" if v.tuned else "untuned"
     if v.tuned and v.prior_sd != PRIOR_SD:
         tuned += f"-p{v.prior_sd:g}"
+    if v.tuned and v.vote_weight:
+        tuned += f"-v{v.vote_weight:g}"
     if v.held:  # which coefficients, not only how many: two different sets never share a folder
         tuned += f"-held{len(v.held)}-{hashlib.sha1(','.join(sorted(v.held)).encode()).hexdigest()[:6]}"
     return f"{v.scenario.meta.name}-k{v.plan.k}-s{v.plan.seed}-r{v.reps}-{tuned}" + (
@@ -276,6 +278,12 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
             f" Held at their prior's centre, not fitted: {', '.join(f'`{h}`' for h in v.held)}."
             if v.held
             else ""
+        )
+        + (
+            f" The record's vote on the right of access is in every simulation's loss (weight {v.vote_weight:g}, "
+            "the share of the record's voters cast differently): the vote below is fitted, not predicted."
+            if v.vote_weight
+            else ""
         ),
         f"- Split: the {facts.eligible} states with signing rights are the known states plus {unplaced} unknown ones "
         f"that the record does not identify; expected signatories = Σ P(sign) over the known states (out of fold) "
@@ -354,6 +362,7 @@ def write_validation(v: Validation, out: Path, command: str) -> Path:
             "quick": v.quick,
             "prior_sd": None if math.isinf(v.prior_sd) else v.prior_sd,
             "held": list(v.held),
+            "vote_weight": v.vote_weight,
             "verdict": verdict(scores, comparisons),
             "scores": scores,
             "comparisons": comparisons,

@@ -1,0 +1,172 @@
+"""The record's vote as a calibration target, and the economic index's loadings as fitted coefficients."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from wcitsim.cli import main
+from wcitsim.core.world import build_world, replication_seeds
+from wcitsim.data import load_dataset
+from wcitsim.errors import ScenarioError
+from wcitsim.experiments import instruments
+from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.scenario import load_scenario
+from wcitsim.validation.calibrate import (
+    PRIOR_SD,
+    SCALE_COVARIATE,
+    calibrate,
+    check_vote_weight,
+    parameters_for,
+    scenario_loss,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = ROOT / "tests" / "data" / "toy.toml"
+DATA = load_dataset()
+STATES = ["USA", "RUS", "KEN", "BRA"]
+
+
+def test_the_vote_mismatch_by_hand(monkeypatch):
+    """77-33-8 has 118 voters. Replication 1 casts the record's tally (miss 0); replication 2 moves
+    10 voters from no to yes (|87-77| + |23-33| + 0 = 20); replication 3 moves every voter
+    (yes 0, no 0, abstain 118: 77 + 33 + 110 = 220, but 236 is the most two tallies can differ).
+    Mean: (0 + 20 + 220) / 3 / 236."""
+    columns = {"yes_of_118": np.array([77.0, 87.0, 0.0]), "no_of_118": np.array([33.0, 23.0, 0.0]),
+               "abstain_of_118": np.array([8.0, 8.0, 118.0])}  # fmt: skip
+    monkeypatch.setattr(instruments, "record_vote_columns", lambda *a, **k: columns)
+    facts = SimpleNamespace(votes={"access_right": {"yes": 77, "no": 33, "abstain": 8}})
+    got = instruments.vote_mismatch(None, None, facts)
+    assert got == pytest.approx((0 + 20 + 220) / 3 / 236)
+    columns.update({"yes_of_118": np.array([0.0]), "no_of_118": np.array([118.0]),
+                    "abstain_of_118": np.array([0.0])})  # fmt: skip
+    assert instruments.vote_mismatch(None, None, facts) == pytest.approx((77 + 85 + 8) / 236)
+
+
+def test_the_vote_mismatch_of_a_run_is_a_share_and_none_without_the_clause():
+    scenario = load_scenario(TOY)
+    world = build_world(scenario, DATA)
+    outcome = run_outcome(world, replication_seeds(3, 6), trace=False, measure=False)
+    share = instruments.vote_mismatch(world, outcome, DATA.facts)
+    assert 0.0 <= share <= 1.0
+    assert instruments.vote_mismatch(world, outcome, DATA.facts, clause="not_a_clause") is None
+
+
+def test_the_vote_weight_adds_its_share_to_the_loss():
+    """Common random numbers: the same seeds, so the loss with the vote minus the loss without is w × the share."""
+    scenario = load_scenario(TOY)
+    without = scenario_loss(scenario, DATA, STATES, 4, 11)
+    with_vote = scenario_loss(scenario, DATA, STATES, 4, 11, vote_weight=2.5)
+    world = build_world(scenario, DATA)
+    outcome = run_outcome(world, replication_seeds(11, 4), trace=False, measure=False)
+    assert with_vote - without == pytest.approx(2.5 * instruments.vote_mismatch(world, outcome, DATA.facts))
+
+
+def test_a_vote_weight_is_refused_when_negative_or_when_the_vote_cannot_be_cast():
+    scenario = load_scenario(TOY)
+    check_vote_weight(scenario, DATA, 0.0)
+    check_vote_weight(scenario, DATA, 1.0)
+    for bad in (-1.0, math.nan):
+        with pytest.raises(ScenarioError, match="expected a number ≥ 0"):
+            check_vote_weight(scenario, DATA, bad)
+    agenda = dataclasses.replace(
+        scenario.agenda, clauses=tuple(c for c in scenario.agenda.clauses if c.id != "access_right")
+    )
+    no_vote = dataclasses.replace(scenario, agenda=agenda)
+    check_vote_weight(no_vote, DATA, 0.0)  # nothing to cast, nothing asked
+    with pytest.raises(ScenarioError, match="no clause 'access_right' with a Final Acts option"):
+        check_vote_weight(no_vote, DATA, 1.0)
+    with pytest.raises(ScenarioError, match="expected vote weight 0"):
+        calibrate(no_vote, DATA, STATES, budget=2, replications=2, vote_weight=1.0)
+
+
+def test_calibrate_with_the_vote_says_so_in_its_loss_and_its_header(tmp_path, capsys):
+    out = tmp_path / "cal.toml"
+    args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--vote-weight", "1", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "+ share of the record's voters cast differently on the right of access" in printed
+    text = out.read_text()
+    assert (
+        "--vote-weight 1" in text
+        and "+ share of the record's voters cast differently on access_right" in text
+    )
+    assert main([*args[:-4], "--vote-weight", "2", "--out", str(out)]) == 0
+    assert "+ 2 × share of the record's voters" in capsys.readouterr().out
+    assert load_scenario(out).meta.name == "toy"
+
+
+@pytest.mark.parametrize(
+    "bad, says",
+    [("-1", "-1 is out of range"), ("101", "101 is out of range"), ("heavy", "'heavy' is not a number")],
+)
+def test_a_vote_weight_out_of_range_is_one_line_and_writes_nothing(tmp_path, capsys, bad, says):
+    with pytest.raises(SystemExit) as err:
+        main(["validate", str(TOY), "--vote-weight", bad, "--out", str(tmp_path)])
+    printed = capsys.readouterr().err
+    assert err.value.code == 2 and f"--vote-weight: {says}" in printed
+    assert "Traceback" not in printed and not any(tmp_path.iterdir())
+
+
+def test_a_vote_weight_with_no_calibrate_is_refused(tmp_path, capsys):
+    assert main(["validate", str(TOY), "--vote-weight", "1", "--no-calibrate", "--out", str(tmp_path)]) == 2
+    assert "--vote-weight with --no-calibrate: nothing is fitted" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_validation_folder_names_the_vote_weight():
+    from wcitsim.validation.report import validation_id
+
+    def folder(vote_weight, tuned=True):
+        return validation_id(SimpleNamespace(
+            tuned=tuned, budget=150, prior_sd=PRIOR_SD, held=(), quick=False, reps=50, vote_weight=vote_weight,
+            scenario=SimpleNamespace(meta=SimpleNamespace(name="wcit2012")), plan=SimpleNamespace(k=10, seed=0),
+        ))  # fmt: skip
+
+    assert folder(0.0) == "wcit2012-k10-s0-r50-b150"
+    assert folder(1.0) == "wcit2012-k10-s0-r50-b150-v1" and folder(0.5) == "wcit2012-k10-s0-r50-b150-v0.5"
+
+
+def test_the_economic_loadings_are_fitted_only_when_asked_and_never_the_scale():
+    base = load_scenario("wcit2012")
+    fitted = load_scenario("economic_fitted")
+    assert fitted.seeder.fit_economic_weights and not base.seeder.fit_economic_weights
+    economic = {p.path for p in parameters_for(fitted)} - {p.path for p in parameters_for(base)}
+    expected = {
+        f"seeder.economic_weights.{n}" for n in fitted.seeder.economic_weights if n != SCALE_COVARIATE
+    }
+    assert (
+        economic == expected and expected
+    )  # the baseline's index has weights besides the UNGA ideal point's
+    assert f"seeder.economic_weights.{SCALE_COVARIATE}" not in economic
+    ranges = {p.path: (p.lo, p.hi) for p in parameters_for(fitted)}
+    assert all(ranges[p] == (-2.0, 3.0) for p in economic)
+
+
+def test_fitting_an_index_with_nothing_but_the_scale_is_refused():
+    base = load_scenario("economic_fitted")
+    seeder = dataclasses.replace(base.seeder, economic_weights={SCALE_COVARIATE: 1.0})
+    with pytest.raises(ScenarioError) as err:
+        build_world(dataclasses.replace(base, seeder=seeder), DATA)
+    assert "seeder.fit_economic_weights: true, but seeder.economic_weights has no weight to fit" in str(
+        err.value
+    )
+    assert str(err.value).startswith(str(base.source))
+
+
+def test_a_validation_with_the_vote_in_the_loss_says_the_vote_is_fitted(tmp_path, capsys):
+    scenario = tmp_path / "toy_all.toml"
+    scenario.write_text(f'extends = "{TOY.as_posix()}"\n[seating]\nmode = "all"\n', encoding="utf-8")
+    args = ["--folds", "3", "--reps", "2", "--budget", "3", "--protocol-reps", "1", "--vote-weight", "1"]
+    assert main(["validate", str(scenario), *args, "--out", str(tmp_path), "--json"]) == 0
+    folder = Path(json.loads(capsys.readouterr().out)["output"])
+    assert folder.name.endswith("-b3-v1")
+    report = (folder / "report.md").read_text()
+    assert "the vote below is fitted, not predicted" in report and "--vote-weight 1" in report
+    assert json.loads((folder / "metrics.json").read_text())["vote_weight"] == 1.0
