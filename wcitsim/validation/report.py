@@ -280,7 +280,7 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
             else ""
         )
         + (
-            f" The record's vote on the right of access is in every simulation's loss (weight {v.vote_weight:g}, "
+            f" The record's vote on the right of access is in the loss of every simulation calibrated per fold (weight {v.vote_weight:g}, "
             "the share of the record's voters cast differently): the vote below is fitted, not predicted."
             if v.vote_weight
             else ""
