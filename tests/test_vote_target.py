@@ -167,6 +167,8 @@ def test_a_validation_with_the_vote_in_the_loss_says_the_vote_is_fitted(tmp_path
     assert main(["validate", str(scenario), *args, "--out", str(tmp_path), "--json"]) == 0
     folder = Path(json.loads(capsys.readouterr().out)["output"])
     assert folder.name.endswith("-b3-v1")
+    assert main(["validate", str(scenario), *args, "--out", str(tmp_path)]) == 0
+    assert "; fitted (--vote-weight 1), not predicted" in capsys.readouterr().out
     report = (folder / "report.md").read_text()
     assert "the vote below is fitted, not predicted" in report and "--vote-weight 1" in report
     assert json.loads((folder / "metrics.json").read_text())["vote_weight"] == 1.0

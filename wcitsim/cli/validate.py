@@ -159,7 +159,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(
             f"  the record's vote ({vote['clause']}): {y:.0f}–{n:.0f}–{a:.0f} against {r['yes']}–{r['no']}–{r['abstain']} "
             f"(mean absolute error {vote['mae']:.1f}); to a vote in {vote['share_to_vote']:.0%}, "
+            f"adopted by a motion from the floor in {vote['share_adopted_by_motion']:.0%}, "
             f"in the text in {vote['share_adopted']:.0%}"
+            + (f"; fitted (--vote-weight {v.vote_weight:g}), not predicted" if v.vote_weight else "")
         )
     print(f"  {verdict(scores, comparisons)}")
     print(f"  report: {folder / 'report.md'}")
