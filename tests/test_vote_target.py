@@ -14,13 +14,13 @@ import pytest
 from wcitsim.cli import main
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import load_dataset
+from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.errors import ScenarioError
 from wcitsim.experiments import instruments
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.scenario import load_scenario
 from wcitsim.validation.calibrate import (
     PRIOR_SD,
-    SCALE_COVARIATE,
     calibrate,
     check_vote_weight,
     parameters_for,

@@ -171,7 +171,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from wcitsim.data import load_dataset
     from wcitsim.io.scenario import load_scenario
-    from wcitsim.validation.calibrate import calibrate, known_states, summary_table, write_calibrated
+    from wcitsim.validation.calibrate import (
+        calibrate,
+        known_states,
+        summary_table,
+        vote_term,
+        write_calibrated,
+    )
 
     scenario = load_scenario(args.scenario)
     data = load_dataset(args.data_dir)
@@ -204,11 +210,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if args.text_weight
         else ", the text left out"
     )
-    if args.vote_weight:
-        what += (
-            f" + {'' if args.vote_weight == 1 else f'{args.vote_weight:g} × '}share of the record's voters cast "
-            "differently on the right of access"
-        )
+    what += vote_term(args.vote_weight, "the right of access")
     if result.penalty or not math.isinf(result.prior_sd):
         what += f" + the prior's penalty, sd {result.prior_sd:g} of each range ({result.penalty:.4f} of it at the fit)"
     print(f"  loss {result.loss_start:.4f} → {result.loss:.4f} ({what}), in sample")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.errors import ScenarioError
 from wcitsim.io.scenario import Scenario
 
@@ -40,9 +41,7 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
                 raise ScenarioError(
                     f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
                 )
-    if scenario.seeder.fit_economic_weights and not set(scenario.seeder.economic_weights) - {
-        "unga_idealpoint_s67_2012"
-    }:
+    if scenario.seeder.fit_economic_weights and not set(scenario.seeder.economic_weights) - {SCALE_COVARIATE}:
         raise ScenarioError(
             f"{src}: seeder.fit_economic_weights: true, but seeder.economic_weights has no weight to fit "
             "(the UNGA ideal point's stays 1: it sets the scale); expected weights of other covariates, or false"

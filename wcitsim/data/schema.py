@@ -9,6 +9,7 @@ __all__ = [
     "DECISIONS",
     "NUMERIC_KINDS",
     "RECORD_COLUMNS",
+    "SCALE_COVARIATE",
     "STATES_COLUMNS",
     "TIES_COLUMNS",
     "TIES_JOINED",
@@ -90,6 +91,9 @@ STATES_COLUMNS: tuple[Column, ...] = (
     Column("unga_idealpoint_s66_2011", "number", lo=-5, hi=5),
     *_binary("foc_2012"),
 )
+
+#: The covariate whose weight stays 1 in each covariate index: it sets the index's scale (the slope γ its steepness).
+SCALE_COVARIATE = "unga_idealpoint_s67_2012"
 
 RECORD_COLUMNS: tuple[Column, ...] = (
     Column("iso3", "iso3", required=True),

@@ -36,6 +36,7 @@ import pandas as pd
 from wcitsim._version import __version__
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import Dataset
+from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.errors import ScenarioError
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_mismatch
 from wcitsim.experiments.runner import run_outcome
@@ -51,12 +52,15 @@ __all__ = [
     "Calibration",
     "Parameter",
     "calibrate",
+    "check_vote_weight",
     "hold",
     "minimise",
     "parameters_for",
     "prior_penalty",
     "prior_weight",
     "scenario_loss",
+    "vote_mismatch_possible",
+    "vote_term",
     "with_prior",
     "write_calibrated",
 ]
@@ -88,9 +92,6 @@ class Parameter:
             return math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo)))
         return self.lo + u * (self.hi - self.lo)
 
-
-#: The covariate whose weight stays 1 in each index: it sets the index's scale (the slope γ its steepness).
-SCALE_COVARIATE = "unga_idealpoint_s67_2012"
 
 #: The coefficients fitted by default. The UNGA ideal point's weight stays 1: it sets the index's scale.
 DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
@@ -222,13 +223,8 @@ def check_vote_weight(scenario: Scenario, data: Dataset, vote_weight: float) -> 
 
 def vote_mismatch_possible(scenario: Scenario, data: Dataset) -> bool:
     """Whether the scenario's agenda carries the record's vote (its clause, with a Final Acts option)."""
-    world = build_world(scenario, data)
-    ids = world.agenda.ids
-    return (
-        RECORD_VOTE in data.facts.votes
-        and RECORD_VOTE in ids
-        and bool(np.isfinite(world.agenda.final_acts[ids.index(RECORD_VOTE)]))
-    )
+    recorded = RECORD_VOTE in data.facts.votes
+    return recorded and any(c.id == RECORD_VOTE and c.final_acts is not None for c in scenario.agenda.active)
 
 
 @dataclass
@@ -338,11 +334,15 @@ def _toml_value(value: float) -> str:
     return f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}"
 
 
+def vote_term(vote_weight: float, clause: str = RECORD_VOTE) -> str:
+    """The record's vote's term of the loss in words ('' when its weight is 0)."""
+    times = "" if vote_weight == 1 else f"{vote_weight:g} × "
+    return f" + {times}share of the record's voters cast differently on {clause}" if vote_weight else ""
+
+
 def _loss_name(text_weight: float, prior_sd: float = math.inf, vote_weight: float = 0.0) -> str:
     prior = "" if math.isinf(prior_sd) else f" + a Gaussian prior's penalty (sd {prior_sd:g} of each range)"
-    if vote_weight:
-        times = "" if vote_weight == 1 else f"{vote_weight:g} × "
-        prior = f" + {times}share of the record's voters cast differently on {RECORD_VOTE}" + prior
+    prior = vote_term(vote_weight) + prior
     if not text_weight:
         return f"mean log-loss{prior}; the Final Acts left out, so the text is predicted"
     weight = "" if text_weight == 1 else f"{text_weight:g} × "

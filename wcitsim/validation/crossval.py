@@ -26,6 +26,7 @@ import pandas as pd
 from wcitsim.core.protocols import PROTOCOLS
 from wcitsim.core.world import build_world
 from wcitsim.data import Dataset
+from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_summary
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import country_scores, interval, known_decisions
@@ -249,7 +250,7 @@ def predictors(
     out = [
         P.EveryoneSigns(),
         P.GroupMajority(data, scenario),
-        P.Logit(data, scenario, "logit: UNGA ideal point", ("unga_idealpoint_s67_2012",), groups=False),
+        P.Logit(data, scenario, "logit: UNGA ideal point", (SCALE_COVARIATE,), groups=False),
         P.Logit(data, scenario, "logit: covariates + groups", covariates),
         P.Logit(data, scenario, "logit: + ties", covariates + P.TIES),
         simulation(f"model ({main})", "model", scenario),

@@ -37,6 +37,7 @@ from wcitsim.core.rules import probabilities_from_gain
 from wcitsim.core.seeding import primary_groups
 from wcitsim.core.world import Streams, World, build_world, replication_seeds
 from wcitsim.data import Dataset
+from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.experiments.instruments import record_vote_table
 from wcitsim.experiments.runner import BATCH, run_outcome
 from wcitsim.io.scenario import Scenario
@@ -122,7 +123,7 @@ class GroupMajority:
 
 def logit_covariates(scenario: Scenario) -> tuple[str, ...]:
     """The covariates of "logit: covariates + groups": the seeder's, or the UNGA ideal point alone."""
-    return tuple(scenario.seeder.covariate_weights) or ("unga_idealpoint_s67_2012",)
+    return tuple(scenario.seeder.covariate_weights) or (SCALE_COVARIATE,)
 
 
 @dataclass
