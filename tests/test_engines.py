@@ -49,6 +49,7 @@ def test_reference_equals_vectorized_on_the_toy(seed):
 NO_SORTING = {
     "chair.temperature_clause": "", "chair.temperature_session": 0, "protocol.alignment": 0.0,
     "voting.motions": False, "voting.eligible_only": False, "signing.lost_vote": 0.0, "signing.persuasion": 0.0,
+    "chair.consensus_draft": False,
 }  # fmt: skip
 
 

@@ -66,9 +66,11 @@ def test_compiled_equals_numpy_on_the_baseline():
     assert_same(*on_both(build_world(BASELINE, DATA), replication_seeds(4, 3)))
 
 
-@pytest.mark.parametrize("variant", ["industry_lobby", "host_bias", "majority_chair", "consensus_rule"])
+@pytest.mark.parametrize(
+    "variant", ["industry_lobby", "host_bias", "majority_chair", "consensus_rule", "consensus_chair"]
+)
 def test_compiled_equals_numpy_on_the_counterfactuals(variant):
-    """Lobbyists, the host's pull (the sorted median), the majority chair and the consensus rule."""
+    """Lobbyists, the host's pull (the sorted median), the majority chair, the consensus rule and chair."""
     world = build_world(load_scenario(ROOT / "scenarios" / f"{variant}.toml"), DATA)
     assert_same(*on_both(world, replication_seeds(9, 2), trace=False, measure="deadline"))
 

@@ -41,9 +41,12 @@ def test_the_mesa_face_is_the_vectorised_replication_of_the_same_seed(seed):
     _equal(_run(WcitModel(world=world, rng=seed)).outcome(), run_outcome(world, [seed]))
 
 
-@pytest.mark.parametrize("protocol", ["single_text", "compromise"])
-def test_the_mesa_face_equals_the_vectorised_engine_on_the_baseline(protocol):
-    scenario = load_scenario("wcit2012").replace(**{"protocol.name": protocol})
+@pytest.mark.parametrize(
+    "name, protocol",
+    [("wcit2012", "single_text"), ("wcit2012", "compromise"), ("consensus_chair", "single_text")],
+)
+def test_the_mesa_face_equals_the_vectorised_engine_on_the_baseline(name, protocol):
+    scenario = load_scenario(name).replace(**{"protocol.name": protocol})
     world = build_world(scenario, DATA)
     seeds = replication_seeds(3, 2)
     mesa_runs = Outcome.concatenate([_run(WcitModel(world=world, rng=s)).outcome() for s in seeds])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from wcitsim.core.agenda import AgendaArrays
-from wcitsim.core.rules import floor_motions, lost_votes, tally
+from wcitsim.core.rules import consensus_draft, floor_motions, lost_votes, tally
 from wcitsim.core.seeding import seed_tabled
 from wcitsim.core.session import align
 from wcitsim.core.world import build_world, eligibility, replication_seeds
@@ -64,6 +64,42 @@ def test_a_motion_from_the_floor_by_hand():
         draft, agenda.status_quo, agenda, view, salience, np.array([0.0, 1, 1]), 1.0, 0.1
     )
     assert moved.tolist() == [True, False] and mover.tolist() == [2, -1]
+
+
+def test_the_consensus_chair_keeps_a_clause_without_consensus_at_1988_by_hand():
+    from types import SimpleNamespace
+
+    voting = SimpleNamespace(objection_threshold=0.05, consensus_share=0.9)  # > 10 % objecting: no consensus
+    draft, sq = np.array([1.0, 1.0, 0.0]), np.zeros(3)
+    view = np.array([[0.9, 0.8, 0.9], [0.1, 0.7, 0.9], [0.2, 0.9, 0.1]])
+    salience = np.ones((3, 3))
+    # the loss from the draft's option, ŝ · (|1 − v| − |0 − v|) with ŝ = 1/3: on clause 0, delegation 1
+    # (1/3 · 0.8 = 0.27) and 2 (1/3 · 0.6 = 0.2) object, 2 of 3; on clause 1 nobody (every v > 0.5);
+    # clause 2 is at 1988 already
+    assert consensus_draft(draft, sq, view, salience, voting, 1.0).tolist() == [0.0, 1.0, 0.0]
+    # a clause declared adopted stays, whatever the objections
+    keep = np.array([True, False, False])
+    assert consensus_draft(draft, sq, view, salience, voting, 1.0, keep).tolist() == [1.0, 1.0, 0.0]
+    # one objector of three is still more than 10 %; with consensus_share 0.5 two of three are needed
+    lenient = SimpleNamespace(objection_threshold=0.05, consensus_share=0.3)
+    assert consensus_draft(draft, sq, view, salience, lenient, 1.0).tolist() == [1.0, 1.0, 0.0]
+    assert consensus_draft(draft, sq, view[:2], salience[:2], voting, 1.0).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_under_the_consensus_chair_every_vote_is_on_a_motion_from_the_floor():
+    base = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    world_off, seeds = build_world(base, DATA), replication_seeds(4, 8)
+    off = run_outcome(world_off, seeds)
+    # the baseline's chair puts contested text of its own to the vote
+    assert (off.contested & ~off.moved).any()
+    on = load_scenario(ROOT / "scenarios" / "consensus_chair.toml")
+    assert on.chair.consensus_draft and not base.chair.consensus_draft
+    world = build_world(on, DATA)
+    o = run_outcome(world, seeds)
+    assert not (o.contested & ~o.moved).any()  # the chair's own draft holds only what has consensus
+    assert o.moved.sum() > off.moved.sum()
+    k = world.agenda.ids.index("internet")
+    assert np.all(o.text[o.declared[:, k], k] == off.text[off.declared[:, k], k])  # declared: kept as it was
 
 
 def test_camps_align_on_the_single_text_by_hand():
@@ -125,6 +161,7 @@ def _tabled_seed(scenario):
         ("voting.motions", True),
         ("voting.eligible_only", True),
         ("signing.lost_vote", 0.5),
+        ("chair.consensus_draft", True),
     ],
 )
 def test_each_mechanism_is_one_switch_and_the_reference_engine_refuses_it(key, value):

@@ -24,6 +24,7 @@ from wcitsim.core.measures import FIELD_MEASURES, field_shape
 from wcitsim.core.outcome import FIELD_VIEWS, Outcome
 from wcitsim.core.rules import (
     apply_votes,
+    consensus_draft,
     contested_clauses,
     delegation_votes,
     floor_motions,
@@ -212,6 +213,8 @@ class Conference:
             self.model_votes = np.zeros((*draft.shape[:-1], w.n, w.agenda.k), dtype=np.int8)
             return
         view, voting, sq = self.view(), w.scenario.voting, w.agenda.status_quo
+        if w.scenario.chair.consensus_draft:  # a vote only where consensus fails (docs/model.md)
+            draft = consensus_draft(draft, sq, view, self.salience, voting, w.signing.exponent, self.declared)
         if voting.motions:
             draft, self.moved, self.mover = floor_motions(
                 draft,

@@ -13,6 +13,7 @@ from wcitsim.core.utility import normalized, sign_probability, utility_gain
 __all__ = [
     "apply_votes",
     "clause_votes",
+    "consensus_draft",
     "contested_clauses",
     "delegation_votes",
     "floor_motions",
@@ -113,6 +114,19 @@ def contested_clauses(draft, status_quo, position, salience, voting, exponent: f
         return (draft != status_quo) & lacks_consensus(share, voting)
     objecting = objections(draft, status_quo, position, salience, exponent, voting.objection_threshold)
     return (draft != status_quo) & lacks_consensus(objecting.mean(axis=-2), voting)
+
+
+def consensus_draft(draft, status_quo, position, salience, voting, exponent: float, keep=None) -> np.ndarray:
+    """The draft with every clause that lacks consensus back at its 1988 option, (..., K).
+
+    The chair drafts only what has consensus and leaves the rest to a motion from
+    the floor; ``keep`` (..., K) marks clauses it keeps whatever the objections
+    (those declared adopted by the show of hands).
+    """
+    lacking = contested_clauses(draft, status_quo, position, salience, voting, exponent)
+    if keep is not None:
+        lacking &= ~keep
+    return np.where(lacking, status_quo, draft)
 
 
 def apply_votes(draft, status_quo, contested, tallies, voting):

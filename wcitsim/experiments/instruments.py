@@ -159,8 +159,9 @@ def record_vote_table(
     """Per replication (numbered from ``first``): the record's motion (the Final Acts' option against 1988)
     before this floor.
 
-    Columns: whether the model's own draft took the clause to a vote (``to_vote``)
-    and who moved it (the yes-voter with most at stake on the draft's option);
+    Columns: whether the clause went to a vote (``to_vote``: on the chair's draft
+    or, ``by_motion``, moved from the floor) and the yes-voter with most at stake
+    on the draft's option (``mover``);
     the tally of the eligible on the record's motion, expected and scaled to the
     record's voters; its strongest supporter; whether the final text holds the
     record's option (``adopted``).
@@ -333,8 +334,8 @@ def record_vote_line(vote: dict) -> str:
     return (
         f"the record's vote ({vote['clause']}, {r['yes']}–{r['no']}–{r['abstain']} on {r['moved_by']}'s motion): "
         f"this floor {y:.0f}–{n:.0f}–{a:.0f} of {r['yes'] + r['no'] + r['abstain']} (error {vote['mae']:.1f} a count), "
-        f"passing in {vote['share_passes']:.0%}; strongest supporter {supporters}; the chair's draft took it to a "
-        f"vote in {vote['share_to_vote']:.0%}"
-        + (f" (moved by {movers})" if movers else "")
+        f"passing in {vote['share_passes']:.0%}; strongest supporter {supporters}; to a vote in "
+        f"{vote['share_to_vote']:.0%}, adopted by a motion from the floor in {vote['share_adopted_by_motion']:.0%}"
+        + (f" (the yes-voter with most at stake: {movers})" if movers else "")
         + f"; in the final text in {vote['share_adopted']:.0%}"
     )

@@ -125,8 +125,8 @@ def _check_reference(world: World, protocol) -> None:
     if unsupported:
         raise UsageError(
             f"{world.scenario.source}: {unsupported[0]}: the reference engine implements the conference without "
-            "camps aligning, motions from the floor, the chair's show of hands, eligible-only tallies and the cost "
-            "of lost votes; "
+            "camps aligning, motions from the floor, the chair's show of hands and consensus draft, eligible-only "
+            "tallies and the cost of lost votes; "
             "expected --engine vectorized"
         )
 
@@ -139,6 +139,7 @@ def _beyond_reference(scenario: Scenario) -> list[str]:
         "voting.eligible_only": scenario.voting.eligible_only,
         "signing.lost_vote": scenario.signing.lost_vote,
         "chair.temperature_session": scenario.chair.temperature_session and scenario.chair.temperature_clause,
+        "chair.consensus_draft": scenario.chair.consensus_draft,
     }
     return [key for key, value in switches.items() if value]
 

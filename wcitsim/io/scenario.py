@@ -140,6 +140,7 @@ class Chair:
         hi=100,
         doc="the session that ends with the show of hands (0: none); a majority declares it adopted",
     )
+    consensus_draft: bool = spec(False, doc="the final draft keeps at 1988 a clause without consensus")
     weights: str = spec(
         "capability",
         choices=("capability", "state"),

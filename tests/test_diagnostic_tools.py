@@ -1,0 +1,83 @@
+"""The diagnostic tools: tools/synthetic_truth.py (the synthetic record, a draw's summary) and
+tools/consensus_test.py (objecting against voting no), by hand and by the rules' logic."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wcitsim.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool(name="synthetic_truth"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_synthetic_record_changes_the_known_decisions_only_and_says_so(tmp_path):
+    tool = _tool()
+    real = load_dataset().record
+    known = real.index[real["decision"].isin(["signed", "not_signed"])]
+    # the first 20 known decisions reversed, the others kept (within the facts' 89 and 55 either way)
+    flipped = {iso: (real.loc[iso, "decision"] == "signed") != (n < 20) for n, iso in enumerate(known)}
+    folder = tool.write_synthetic_data(tmp_path / "data", flipped, "synthetic: a test")
+    fake = load_dataset(folder).record  # the package's own checks accept it
+    assert (
+        fake.loc[known, "decision"] == np.where([flipped[i] for i in known], "signed", "not_signed")
+    ).all()
+    assert (fake.loc[known, "confidence"] == real.loc[known, "confidence"]).all()
+    assert (fake.loc[known, "evidence"] == "synthetic: a test").all()
+    unknown = real.index.difference(known)
+    assert (fake.loc[unknown, "decision"] == "unknown").all()
+    assert fake.loc[unknown].equals(real.loc[unknown])
+    assert (load_dataset(folder).states.index == load_dataset().states.index).all()
+
+
+def test_a_draw_is_summarised_from_its_metrics_by_hand():
+    tool = _tool()
+    truth = {"AAA": True, "BBB": False}
+    oracle = {"AAA": 0.9, "BBB": 0.3}  # (0.1² + 0.3²) / 2 = 0.05
+    scores = {
+        "model (single_text)": {"kind": "model", "brier": 0.10},
+        "no conference": {"kind": "ablation", "brier": 0.12},
+        "compromise": {"kind": "ablation", "brier": 0.11},
+        "logit: covariates + groups": {"kind": "baseline", "brier": 0.09},
+    }
+
+    def pair(b, difference, lo, hi):
+        return {"a": "model (single_text)", "b": b, "brier": {"difference": difference, "interval": [lo, hi]}}
+
+    metrics = {"scores": scores, "comparisons": [pair("no conference", -0.02, -0.04, -0.001),
+                                                 pair("compromise", -0.01, -0.03, 0.01)]}  # fmt: skip
+    row = tool.summarise_draw(3, metrics, truth, oracle)
+    assert row["draw"] == 3 and row["signed_known"] == 1
+    assert row["oracle_brier"] == pytest.approx(0.05)
+    assert row["vs_no_conference_hi"] == -0.001 and row["vs_compromise_lo"] == -0.03
+    assert row["beats_both"] is False  # the compromise's interval reaches above 0
+    metrics["comparisons"][1] = pair("compromise", -0.01, -0.03, -0.002)
+    assert tool.summarise_draw(3, metrics, truth, oracle)["beats_both"] is True
+    assert tool._table([row]).splitlines()[0] == ",".join(tool.COLUMNS)
+
+
+def test_an_objection_is_a_no_vote_and_with_no_threshold_and_band_every_no_vote_objects():
+    from wcitsim.io.scenario import load_scenario
+
+    tool = _tool("consensus_test")
+    base = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    data = load_dataset()
+    # objecting costs more than θ = 0.05 of a normalised salience ≤ 1, so a distance gain over 0.05 = the band:
+    # every objector votes no, not every no-voter objects
+    shares = tool.clause_shares(base, data, "access_right", 4, 3)
+    assert 0 < shares["objecting"] <= shares["no"] and shares["no"] + shares["yes"] <= 1 + 1e-12
+    assert shares["moved"] == 1.0  # the baseline's chair leaves it out; it is moved from the floor
+    # with no threshold and no band, objecting is preferring 1988 at all: the same delegations as voting no
+    strict = base.replace(**{"voting.objection_threshold": 0.0, "voting.abstain_band": 0.0})
+    shares = tool.clause_shares(strict, data, "access_right", 4, 3)
+    assert shares["objecting"] == pytest.approx(shares["no"])

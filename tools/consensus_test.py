@@ -1,0 +1,97 @@
+"""Does the model's consensus test see the minority the record's vote saw? One clause, fold by fold.
+
+A clause lacks consensus when more than 1 − ``voting.consensus_share`` of the
+delegations *object*: the clause's option costs them more than
+``voting.objection_threshold`` of their normalised salience against the 1988
+text (docs/model.md, "The conference"). A delegation *votes no* as soon as the
+1988 option is nearer its view by more than the abstention band. The two differ
+for a delegation that prefers the 1988 text but cares little about the clause.
+
+For each training fold of a ``wcitsim validate`` run (its calibrated
+coefficients, from ``metrics.json``), this script plays the scenario with those
+coefficients and measures, on the clause (default ``access_right``) with its
+Final Acts option against 1988 and the capitals' instructions at the deadline,
+the share of the delegations entitled to vote (each weighted by its chance of
+being so, as the tallies are) that object, that would vote no and that would vote
+yes, and the share of replications in which the clause was moved from the floor.
+
+Usage::
+
+    python tools/consensus_test.py RUN/metrics.json SCENARIO [--clause access_right] [--reps 50] [--seed 7]
+
+docs/validation.md, "A chair who drafts only what has consensus", quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from wcitsim.core.conference import Conference
+from wcitsim.core.rules import delegation_votes, objections
+from wcitsim.core.streams import Streams, replication_seeds
+from wcitsim.core.world import build_world
+from wcitsim.data import load_dataset
+from wcitsim.io.scenario import load_scenario
+
+
+def clause_shares(scenario, data, clause: str, reps: int, seed: int) -> dict:
+    """Objecting, voting no and voting yes on ``clause`` (its Final Acts option against 1988), and moved."""
+    world = build_world(scenario, data)
+    conference = Conference(world, Streams(replication_seeds(seed, reps)), trace=False, measure=False).run()
+    k = world.agenda.ids.index(clause)
+    agenda, voting, exponent = world.agenda, scenario.voting, world.signing.exponent
+    text = np.broadcast_to(agenda.final_acts, conference.final_draft.shape).copy()
+    view = conference.view()
+    objecting = objections(
+        text, agenda.status_quo, view, conference.salience, exponent, voting.objection_threshold
+    )
+    votes = delegation_votes(text, agenda.status_quo, view, exponent, voting.abstain_band)
+    weight = world.eligibility if world.eligibility is not None else np.ones(world.n)
+
+    def share(mask):
+        return float(((mask[..., k] * weight).sum(axis=-1) / weight.sum()).mean())
+
+    return {
+        "objecting": share(objecting),
+        "no": share(votes == -1),
+        "yes": share(votes == 1),
+        "moved": float(conference.moved[:, k].mean()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("metrics", type=Path)
+    parser.add_argument("scenario")
+    parser.add_argument("--clause", default="access_right")
+    parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+    folds = metrics["calibrated"].get("model (single_text)") or []
+    if not folds:
+        parser.error(
+            f"{args.metrics}: no calibrated model (single_text) coefficients; expected a calibrated run"
+        )
+    scenario, data = load_scenario(args.scenario), load_dataset()
+    rows = []
+    for f, fold in enumerate(folds):
+        rows.append(
+            clause_shares(scenario.replace(**fold["coefficients"]), data, args.clause, args.reps, args.seed)
+        )
+        r = rows[-1]
+        print(f"fold {f}: objecting {r['objecting']:.3f}, voting no {r['no']:.3f}, yes {r['yes']:.3f}, "
+              f"moved from the floor in {r['moved']:.0%}")  # fmt: skip
+    mean = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+    print(f"mean: objecting {mean['objecting']:.3f}, voting no {mean['no']:.3f}, yes {mean['yes']:.3f}, "
+          f"moved {mean['moved']:.0%}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
