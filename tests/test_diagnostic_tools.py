@@ -3,7 +3,9 @@ tools/consensus_test.py (objecting against voting no), by hand and by the rules'
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,7 @@ def test_a_draw_is_summarised_from_its_metrics_by_hand():
     tool = _tool()
     truth = {"AAA": True, "BBB": False}
     oracle = {"AAA": 0.9, "BBB": 0.3}  # (0.1² + 0.3²) / 2 = 0.05
+    world = {"AAA": 0.5, "BBB": 0.5}  # 0.25
     scores = {
         "model (single_text)": {"kind": "model", "brier": 0.10},
         "no conference": {"kind": "ablation", "brier": 0.12},
@@ -56,13 +59,13 @@ def test_a_draw_is_summarised_from_its_metrics_by_hand():
 
     metrics = {"scores": scores, "comparisons": [pair("no conference", -0.02, -0.04, -0.001),
                                                  pair("compromise", -0.01, -0.03, 0.01)]}  # fmt: skip
-    row = tool.summarise_draw(3, metrics, truth, oracle)
+    row = tool.summarise_draw(3, metrics, truth, oracle, world)
     assert row["draw"] == 3 and row["signed_known"] == 1
-    assert row["oracle_brier"] == pytest.approx(0.05)
+    assert row["oracle_brier"] == pytest.approx(0.05) and row["world_brier"] == pytest.approx(0.25)
     assert row["vs_no_conference_hi"] == -0.001 and row["vs_compromise_lo"] == -0.03
     assert row["beats_both"] is False  # the compromise's interval reaches above 0
     metrics["comparisons"][1] = pair("compromise", -0.01, -0.03, -0.002)
-    assert tool.summarise_draw(3, metrics, truth, oracle)["beats_both"] is True
+    assert tool.summarise_draw(3, metrics, truth, oracle, world)["beats_both"] is True
     assert tool._table([row]).splitlines()[0] == ",".join(tool.COLUMNS)
 
 
@@ -81,3 +84,32 @@ def test_an_objection_is_a_no_vote_and_with_no_threshold_and_band_every_no_vote_
     strict = base.replace(**{"voting.objection_threshold": 0.0, "voting.abstain_band": 0.0})
     shares = tool.clause_shares(strict, data, "access_right", 4, 3)
     assert shares["objecting"] == pytest.approx(shares["no"])
+
+
+def test_a_draw_already_validated_is_read_not_run_again_and_equal_seeds_are_refused(tmp_path, capsys):
+    tool = _tool()
+    scores = {
+        "model (single_text)": {"kind": "model", "brier": 0.10},
+        "no conference": {"kind": "ablation", "brier": 0.12},
+        "compromise": {"kind": "ablation", "brier": 0.11},
+        "logit: covariates + groups": {"kind": "baseline", "brier": 0.09},
+    }
+    comparisons = [
+        {"a": "model (single_text)", "b": b, "brier": {"difference": -0.02, "interval": [-0.04, -0.01]}}
+        for b in ("no conference", "compromise")
+    ]
+    done = tmp_path / "seed5-draw0" / "validation" / "run"
+    done.mkdir(parents=True)
+    (done / "metrics.json").write_text(json.dumps({"scores": scores, "comparisons": comparisons}))
+    assert tool.main(["--draws", "1", "--seed", "5", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "validating" not in printed  # resumed: the draw's validation was not run again
+    assert "the conference moves P(sign) by" in printed
+    assert "beats both ablations (both 90 % intervals below 0) in 1 of 1 draws" in printed
+    assert "below the logit's (covariates + groups) in 0 of 1" in printed
+    (row,) = list(csv.DictReader((tmp_path / "summary-seed5.csv").open()))
+    assert row["model_brier"] == "0.1000" and row["beats_both"] == "True"
+    assert 0 < float(row["oracle_brier"]) < 1 and 0 < float(row["world_brier"]) < 1
+    with pytest.raises(SystemExit) as refused:
+        tool.main(["--seed", "0", "--fold-seed", "0", "--out", str(tmp_path)])
+    assert refused.value.code == 2 and "the same as --fold-seed" in capsys.readouterr().err

@@ -22,10 +22,13 @@ ones. The calibration's text target stays the Final Acts; the synthetic worlds'
 texts match them on the same 7 of 8 clauses in every replication of the
 baseline, so the target is the same one the generating model meets.
 
-Printed per draw and over the draws (and written to ``OUT/summary.csv``): the
-model's out-of-fold Brier beside the oracle's (the generating replication's own
-P(sign) for each state, which no predictor can beat on average), and model − no
-conference and model − compromise with their 90 % paired-bootstrap intervals. The
+Printed per draw and over the draws (and written to ``OUT/summary-seed<S>.csv``):
+the model's out-of-fold Brier beside two oracles, the generating replication's
+own P(sign) for each state (``oracle``: it knows how that conference went) and
+the world's, its mean over 200 further replications (``world``: it knows the
+coefficients but not how the conference went); the ablations' and the logit's;
+and model − no conference and model − compromise with their 90 % paired-bootstrap
+intervals. The
 share of draws whose two intervals lie wholly below 0 is the power of the test
 "the conference beats both ablations" on 100 states, under the model itself.
 
@@ -57,13 +60,16 @@ from wcitsim.data import default_data_dir, load_dataset
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import load_scenario
+from wcitsim.validation.predictors import run_final_acts
 
 RECORD = "wcit2012_record.csv"
+MARGINAL_REPS = 200
 ABLATIONS = ("no conference", "compromise")
 COLUMNS = (
     "draw",
     "signed_known",
     "oracle_brier",
+    "world_brier",
     "model_brier",
     "no_conference_brier",
     "compromise_brier",
@@ -78,14 +84,32 @@ COLUMNS = (
 )
 
 
-def synthetic_decisions(scenario_path: str, draws: int, seed: int):
-    """The known states, and per draw their decisions (D × n_known booleans) and P(sign) (D × n_known)."""
+def synthetic_decisions(scenario_path: str, draws: int, seed: int, marginal_reps: int = MARGINAL_REPS):
+    """The known states; per draw their decisions (D × n_known booleans) and P(sign) (D × n_known); and the
+    world's P(sign) (n_known), the mean over ``marginal_reps`` further replications of the same root seed."""
     data = load_dataset()
     world = build_world(load_scenario(scenario_path), data)
     known = [i for i, d in enumerate(world.record) if d in ("signed", "not_signed")]
-    outcome = run_outcome(world, replication_seeds(seed, draws), trace=False, measure=False)
+    seeds = replication_seeds(seed, draws + marginal_reps)
+    outcome = run_outcome(world, seeds[:draws], trace=False, measure=False)
+    world_p = run_outcome(world, seeds[draws:], trace=False, measure=False).probability.mean(axis=0)
     iso3 = [world.iso3[i] for i in known]
-    return iso3, outcome.signed[:, known], outcome.probability[:, known]
+    return iso3, outcome.signed[:, known], outcome.probability[:, known], world_p[known]
+
+
+def conference_effect(scenario_path: str, reps: int = MARGINAL_REPS, seed: int = 1) -> tuple[float, float]:
+    """Mean and largest |P(sign) with the conference − without it| over the known states, same coefficients.
+
+    "Without it" is the no-conference ablation of ``wcitsim validate`` (the Final Acts
+    judged by the seeded interests), run with the scenario's own coefficients.
+    """
+    world = build_world(load_scenario(scenario_path), load_dataset())
+    known = [i for i, d in enumerate(world.record) if d in ("signed", "not_signed")]
+    seeds = replication_seeds(seed, reps)
+    full = run_outcome(world, seeds, trace=False, measure=False).probability.mean(axis=0)
+    ablated = run_final_acts(world, seeds).probability.mean(axis=0)
+    gap = np.abs(full - ablated)[known]
+    return float(gap.mean()), float(gap.max())
 
 
 def write_synthetic_data(folder: Path, decisions: dict[str, bool], label: str) -> Path:
@@ -118,8 +142,11 @@ def _brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((p - y) ** 2))
 
 
-def summarise_draw(draw: int, metrics: dict, truth: dict[str, bool], oracle: dict[str, float]) -> dict:
-    """One row of the summary from a draw's ``metrics.json``, its decisions and its generating P(sign)."""
+def summarise_draw(
+    draw: int, metrics: dict, truth: dict[str, bool], oracle: dict[str, float], world: dict[str, float]
+) -> dict:
+    """One row of the summary from a draw's ``metrics.json``, its decisions, the P(sign) of the replication
+    that drew them (``oracle``) and the world's, averaged over replications (``world``)."""
     scores, comparisons = metrics["scores"], metrics["comparisons"]
     model = next(name for name, s in scores.items() if s.get("kind") == "model")
     iso = sorted(truth)
@@ -128,6 +155,7 @@ def summarise_draw(draw: int, metrics: dict, truth: dict[str, bool], oracle: dic
         "draw": draw,
         "signed_known": int(y.sum()),
         "oracle_brier": _brier(y, np.array([oracle[i] for i in iso])),
+        "world_brier": _brier(y, np.array([world[i] for i in iso])),
         "model_brier": scores[model]["brier"],
         "no_conference_brier": scores["no conference"]["brier"],
         "compromise_brier": scores["compromise"]["brier"],
@@ -153,28 +181,36 @@ def _table(rows: list[dict]) -> str:
 
 def _print(rows: list[dict]) -> None:
     print(
-        "draw  signed/100  oracle  model  no conf.  compromise  logit   model − no conference     model − compromise"
+        "draw  signed/100  oracle  world  model  no conf.  compromise  logit"
+        "   model − no conference     model − compromise"
     )
     for r in rows:
         print(
-            f"{r['draw']:4d}  {r['signed_known']:10d}  {r['oracle_brier']:.3f}  {r['model_brier']:.3f}"
-            f"  {r['no_conference_brier']:8.3f}  {r['compromise_brier']:10.3f}  {r['logit_brier']:.3f}"
+            f"{r['draw']:4d}  {r['signed_known']:10d}  {r['oracle_brier']:.3f}  {r['world_brier']:.3f}"
+            f"  {r['model_brier']:.3f}  {r['no_conference_brier']:8.3f}  {r['compromise_brier']:10.3f}"
+            f"  {r['logit_brier']:.3f}"
             f"   {r['vs_no_conference']:+.3f} ({r['vs_no_conference_lo']:+.3f}, {r['vs_no_conference_hi']:+.3f})"
             f"   {r['vs_compromise']:+.3f} ({r['vs_compromise_lo']:+.3f}, {r['vs_compromise_hi']:+.3f})"
         )
-    if rows:
-        m = lambda key: np.mean([r[key] for r in rows])  # noqa: E731
-        passed = sum(r["beats_both"] for r in rows)
-        print(
-            f"mean  {m('signed_known'):10.1f}  {m('oracle_brier'):.3f}  {m('model_brier'):.3f}"
-            f"  {m('no_conference_brier'):8.3f}  {m('compromise_brier'):10.3f}  {m('logit_brier'):.3f}"
-            f"   {m('vs_no_conference'):+.3f}                    {m('vs_compromise'):+.3f}"
-        )
-        print(
-            f"the model beats both ablations (both 90 % intervals below 0) in {passed} of {len(rows)} draws; "
-            f"below 0 against no conference in {sum(r['vs_no_conference_hi'] < 0 for r in rows)}, "
-            f"against the compromise in {sum(r['vs_compromise_hi'] < 0 for r in rows)}"
-        )
+    if not rows:
+        return
+
+    def mean(key):
+        return float(np.mean([r[key] for r in rows]))
+
+    print(
+        f"mean  {mean('signed_known'):10.1f}  {mean('oracle_brier'):.3f}  {mean('world_brier'):.3f}"
+        f"  {mean('model_brier'):.3f}  {mean('no_conference_brier'):8.3f}  {mean('compromise_brier'):10.3f}"
+        f"  {mean('logit_brier'):.3f}   {mean('vs_no_conference'):+.3f}                    "
+        f"{mean('vs_compromise'):+.3f}"
+    )
+    n = len(rows)
+    print(
+        f"the model beats both ablations (both 90 % intervals below 0) in {sum(r['beats_both'] for r in rows)} "
+        f"of {n} draws; below 0 against no conference in {sum(r['vs_no_conference_hi'] < 0 for r in rows)}, "
+        f"against the compromise in {sum(r['vs_compromise_hi'] < 0 for r in rows)}; its Brier is below the "
+        f"logit's (covariates + groups) in {sum(r['model_brier'] < r['logit_brier'] for r in rows)} of {n}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,7 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--draws, --budget and --reps must be at least 1")
     if args.seed == args.fold_seed:  # the calibration's common seeds would replay the synthetic worlds' draws
         parser.error(f"--seed {args.seed}: the same as --fold-seed; expected another root seed")
-    iso3, signed, probability = synthetic_decisions(args.scenario, args.draws, args.seed)
+    mean_gap, max_gap = conference_effect(args.scenario)
+    print(
+        f"with the scenario's coefficients the conference moves P(sign) by {mean_gap:.2f} on average over the "
+        f"known states (at most {max_gap:.2f}) against the no-conference ablation"
+    )
+    iso3, signed, probability, world_p = synthetic_decisions(args.scenario, args.draws, args.seed)
+    world = dict(zip(iso3, world_p.tolist(), strict=True))
     rows = []
     for d in range(args.draws):
         folder = args.out / f"seed{args.seed}-draw{d}"
@@ -218,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 return done.returncode
             found = sorted(folder.glob("validation/*/metrics.json"))
         metrics = json.loads(found[-1].read_text(encoding="utf-8"))
-        rows.append(summarise_draw(d, metrics, truth, oracle))
+        rows.append(summarise_draw(d, metrics, truth, oracle, world))
         write_text_atomic(args.out / f"summary-seed{args.seed}.csv", _table(rows))
     _print(rows)
     return 0
