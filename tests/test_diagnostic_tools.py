@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from wcitsim.data import load_dataset
+from wcitsim.io.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,8 +71,6 @@ def test_a_draw_is_summarised_from_its_metrics_by_hand():
 
 
 def test_an_objection_is_a_no_vote_and_with_no_threshold_and_band_every_no_vote_objects():
-    from wcitsim.io.scenario import load_scenario
-
     tool = _tool("consensus_test")
     base = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
     data = load_dataset()
@@ -100,7 +99,9 @@ def test_a_draw_already_validated_is_read_not_run_again_and_equal_seeds_are_refu
     ]
     done = tmp_path / "seed5-draw0" / "validation" / "run"
     done.mkdir(parents=True)
-    (done / "metrics.json").write_text(json.dumps({"scores": scores, "comparisons": comparisons}))
+    digest = load_scenario(ROOT / "scenarios" / "wcit2012.toml").digest
+    run = {"scenario_digest": digest, "seed": 0, "budget": 150, "replications": 50, "vote_weight": 0.0}
+    (done / "metrics.json").write_text(json.dumps({**run, "scores": scores, "comparisons": comparisons}))
     assert tool.main(["--draws", "1", "--seed", "5", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "validating" not in printed  # resumed: the draw's validation was not run again
@@ -110,6 +111,44 @@ def test_a_draw_already_validated_is_read_not_run_again_and_equal_seeds_are_refu
     (row,) = list(csv.DictReader((tmp_path / "summary-seed5.csv").open()))
     assert row["model_brier"] == "0.1000" and row["beats_both"] == "True"
     assert 0 < float(row["oracle_brier"]) < 1 and 0 < float(row["world_brier"]) < 1
-    with pytest.raises(SystemExit) as refused:
-        tool.main(["--seed", "0", "--fold-seed", "0", "--out", str(tmp_path)])
-    assert refused.value.code == 2 and "the same as --fold-seed" in capsys.readouterr().err
+    for seed in ("0", "1"):  # the calibration's common seeds (the fold seed) and its predictions' (the next)
+        with pytest.raises(SystemExit) as refused:
+            tool.main(["--seed", seed, "--fold-seed", "0", "--out", str(tmp_path)])
+        assert refused.value.code == 2 and "the fold seed or the next one" in capsys.readouterr().err
+    # another run's validation in the folder is refused in one line, before any work
+    assert tool.main(["--draws", "1", "--seed", "5", "--budget", "600", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "metrics.json: budget 150; expected 600" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{tmp}/missing.json", "scenarios/wcit2012.toml"], "No such file"),
+        (
+            ["{tmp}/not.json", "scenarios/wcit2012.toml"],
+            "expected the metrics.json of a wcitsim validate run",
+        ),
+        (["{tmp}/empty.json", "scenarios/wcit2012.toml"], "no calibrated model (single_text) coefficients"),
+        (
+            ["{tmp}/fold.json", "scenarios/wcit2012.toml", "--clause", "nope"],
+            "--clause 'nope': not on the table",
+        ),
+        (["{tmp}/fold.json", "scenarios/wcit2012.toml", "--reps", "0"], "--reps 0"),
+        (["{tmp}/fold.json", "scenarios/nope.toml"], "nope.toml: file not found"),
+    ],
+)
+def test_the_consensus_tool_refuses_bad_input_in_one_line(tmp_path, capsys, args, message):
+    tool = _tool("consensus_test")
+    (tmp_path / "not.json").write_text("not json")
+    (tmp_path / "empty.json").write_text("{}")
+    (tmp_path / "fold.json").write_text(
+        json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
+    )
+    argv = [a.format(tmp=tmp_path) for a in args]
+    try:
+        code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err

@@ -11,9 +11,11 @@ For each training fold of a ``wcitsim validate`` run (its calibrated
 coefficients, from ``metrics.json``), this script plays the scenario with those
 coefficients and measures, on the clause (default ``access_right``) with its
 Final Acts option against 1988 and the capitals' instructions at the deadline,
-the share of the delegations entitled to vote (each weighted by its chance of
-being so, as the tallies are) that object, that would vote no and that would vote
-yes, and the share of replications in which the clause was moved from the floor.
+the share of the seated delegations that object (as the consensus test counts
+them: every delegation once), that would vote no and that would vote yes (on the
+same footing, so that the shares compare), and the share of replications in
+which the clause was moved from the floor. Bad input stops with one line and
+exit status 2.
 
 Usage::
 
@@ -36,6 +38,7 @@ from wcitsim.core.rules import delegation_votes, objections
 from wcitsim.core.streams import Streams, replication_seeds
 from wcitsim.core.world import build_world
 from wcitsim.data import load_dataset
+from wcitsim.errors import WcitsimError
 from wcitsim.io.scenario import load_scenario
 
 
@@ -51,10 +54,9 @@ def clause_shares(scenario, data, clause: str, reps: int, seed: int) -> dict:
         text, agenda.status_quo, view, conference.salience, exponent, voting.objection_threshold
     )
     votes = delegation_votes(text, agenda.status_quo, view, exponent, voting.abstain_band)
-    weight = world.eligibility if world.eligibility is not None else np.ones(world.n)
 
     def share(mask):
-        return float(((mask[..., k] * weight).sum(axis=-1) / weight.sum()).mean())
+        return float(mask[..., k].mean())
 
     return {
         "objecting": share(objecting),
@@ -72,21 +74,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
-    folds = metrics["calibrated"].get("model (single_text)") or []
-    if not folds:
+    if args.reps < 1 or args.seed < 0:
+        parser.error(f"--reps {args.reps}, --seed {args.seed}: expected at least 1 and at least 0")
+    try:
+        metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        parser.error(f"{args.metrics}: {error}; expected the metrics.json of a wcitsim validate run")
+    folds = (
+        (metrics.get("calibrated") or {}).get("model (single_text)") if isinstance(metrics, dict) else None
+    )
+    if not folds or not all(isinstance(f, dict) and "coefficients" in f for f in folds):
         parser.error(
             f"{args.metrics}: no calibrated model (single_text) coefficients; expected a calibrated run"
         )
-    scenario, data = load_scenario(args.scenario), load_dataset()
-    rows = []
-    for f, fold in enumerate(folds):
-        rows.append(
-            clause_shares(scenario.replace(**fold["coefficients"]), data, args.clause, args.reps, args.seed)
-        )
-        r = rows[-1]
-        print(f"fold {f}: objecting {r['objecting']:.3f}, voting no {r['no']:.3f}, yes {r['yes']:.3f}, "
-              f"moved from the floor in {r['moved']:.0%}")  # fmt: skip
+    try:
+        scenario, data = load_scenario(args.scenario), load_dataset()
+        ids = [c.id for c in scenario.agenda.active]
+        if args.clause not in ids:
+            parser.error(f"--clause {args.clause!r}: not on the table; expected one of {', '.join(ids)}")
+        rows = []
+        for f, fold in enumerate(folds):
+            rows.append(
+                clause_shares(
+                    scenario.replace(**fold["coefficients"]), data, args.clause, args.reps, args.seed
+                )
+            )
+            r = rows[-1]
+            print(f"fold {f}: objecting {r['objecting']:.3f}, voting no {r['no']:.3f}, yes {r['yes']:.3f}, "
+                  f"moved from the floor in {r['moved']:.0%}")  # fmt: skip
+    except WcitsimError as error:
+        print(f"consensus_test: error: {error}", file=sys.stderr)
+        return 2
     mean = {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
     print(f"mean: objecting {mean['objecting']:.3f}, voting no {mean['no']:.3f}, yes {mean['yes']:.3f}, "
           f"moved {mean['moved']:.0%}")  # fmt: skip

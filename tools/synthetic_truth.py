@@ -8,8 +8,9 @@ the data-generating process, how often does the same test pass?
 
 For each of D draws, one replication of the scenario (its own coefficients, its
 conference, its votes and its signing draws; replication seeds from ``--seed``,
-which must differ from ``--fold-seed``: the calibration's common seeds come from
-the fold seed, and the same root would replay the synthetic worlds' own draws)
+which must differ from ``--fold-seed`` and the next seed: the calibration's common
+seeds come from the fold seed and its predictions' from the next, and the same
+root would replay the synthetic worlds' own draws)
 gives each of the 100 states whose decision the record knows a synthetic
 decision. A copy of the package's data folder with those decisions in place of
 the record's (every unknown state stays unknown, the facts and covariates are
@@ -25,7 +26,8 @@ baseline, so the target is the same one the generating model meets.
 Printed per draw and over the draws (and written to ``OUT/summary-seed<S>.csv``):
 the model's out-of-fold Brier beside two oracles, the generating replication's
 own P(sign) for each state (``oracle``: it knows how that conference went) and
-the world's, its mean over 200 further replications (``world``: it knows the
+the world's, its mean over 200 further replications of the same root, the ones
+after its first 1,000 whatever ``--draws`` (``world``: it knows the
 coefficients but not how the conference went); the ablations' and the logit's;
 and model − no conference and model − compromise with their 90 % paired-bootstrap
 intervals. The
@@ -39,7 +41,10 @@ Usage::
 
 A draw whose ``metrics.json`` exists is not run again, so an interrupted run
 resumes where it stopped; the data and the validation of a draw are written
-before the draw counts as done.
+before the draw counts as done. A ``metrics.json`` of another run (another
+scenario, fold seed, budget or replications) is refused with a one-line error
+before any work, as is a truth seed equal to the fold seed or the next one (the
+seeds of the calibration's common random numbers and of its predictions).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ import numpy as np
 
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import default_data_dir, load_dataset
+from wcitsim.errors import UsageError, WcitsimError
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import load_scenario
@@ -64,6 +70,7 @@ from wcitsim.validation.predictors import run_final_acts
 
 RECORD = "wcit2012_record.csv"
 MARGINAL_REPS = 200
+MAX_DRAWS = 1000  # the world's replications are the root's children after the first MAX_DRAWS
 ABLATIONS = ("no conference", "compromise")
 COLUMNS = (
     "draw",
@@ -90,9 +97,9 @@ def synthetic_decisions(scenario_path: str, draws: int, seed: int, marginal_reps
     data = load_dataset()
     world = build_world(load_scenario(scenario_path), data)
     known = [i for i, d in enumerate(world.record) if d in ("signed", "not_signed")]
-    seeds = replication_seeds(seed, draws + marginal_reps)
+    seeds = replication_seeds(seed, MAX_DRAWS + marginal_reps)
     outcome = run_outcome(world, seeds[:draws], trace=False, measure=False)
-    world_p = run_outcome(world, seeds[draws:], trace=False, measure=False).probability.mean(axis=0)
+    world_p = run_outcome(world, seeds[MAX_DRAWS:], trace=False, measure=False).probability.mean(axis=0)
     iso3 = [world.iso3[i] for i in known]
     return iso3, outcome.signed[:, known], outcome.probability[:, known], world_p[known]
 
@@ -213,12 +220,32 @@ def _print(rows: list[dict]) -> None:
     )
 
 
+def _matching(folder: Path, expected: dict) -> dict | None:
+    """The draw's finished validation if it is one of this run's, None if there is none; another run's refused."""
+    found = sorted(folder.glob("validation/*/metrics.json"))
+    if not found:
+        return None
+    if len(found) > 1:
+        raise UsageError(f"{folder}: {len(found)} validations; expected one per draw (use another --out)")
+    metrics = json.loads(found[0].read_text(encoding="utf-8"))
+    for key, value in expected.items():
+        if metrics.get(key) != value:
+            raise UsageError(
+                f"{found[0]}: {key} {metrics.get(key)!r}; expected {value!r} (another run's validation; "
+                "use another --out)"
+            )
+    return metrics
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default="scenarios/wcit2012.toml")
-    parser.add_argument("--draws", type=int, default=10)
+    parser.add_argument("--draws", type=int, default=10, help=f"synthetic worlds (1 to {MAX_DRAWS})")
     parser.add_argument(
-        "--seed", type=int, default=2012, help="root seed of the synthetic worlds (not the fold seed)"
+        "--seed",
+        type=int,
+        default=2012,
+        help="root seed of the synthetic worlds (not the fold seed or the next)",
     )
     parser.add_argument(
         "--fold-seed", type=int, default=0, help="seed of the folds and the validation's runs"
@@ -228,10 +255,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/synthetic_truth"))
     args = parser.parse_args(argv)
-    if args.draws < 1 or args.budget < 1 or args.reps < 1:
-        parser.error("--draws, --budget and --reps must be at least 1")
-    if args.seed == args.fold_seed:  # the calibration's common seeds would replay the synthetic worlds' draws
-        parser.error(f"--seed {args.seed}: the same as --fold-seed; expected another root seed")
+    if not 1 <= args.draws <= MAX_DRAWS:
+        parser.error(f"--draws {args.draws}: expected 1 to {MAX_DRAWS}")
+    if min(args.budget, args.reps, args.workers) < 1 or min(args.seed, args.fold_seed) < 0:
+        parser.error("--budget, --reps and --workers must be at least 1, the seeds at least 0")
+    # the calibration's common seeds come from the fold seed and its predictions' from the next one: the same
+    # root would replay the synthetic worlds' own draws
+    if args.seed in (args.fold_seed, args.fold_seed + 1):
+        parser.error(f"--seed {args.seed}: the fold seed or the next one; expected another root seed")
+    try:
+        return _run(args)
+    except WcitsimError as error:
+        print(f"synthetic_truth: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    scenario = load_scenario(args.scenario)
+    expected = {
+        "scenario_digest": scenario.digest, "seed": args.fold_seed, "budget": args.budget,
+        "replications": args.reps, "vote_weight": 0.0,
+    }  # fmt: skip
+    folders = [args.out / f"seed{args.seed}-draw{d}" for d in range(args.draws)]
+    done = [
+        _matching(folder, expected) for folder in folders
+    ]  # another run's results refused before any work
     mean_gap, max_gap = conference_effect(args.scenario)
     print(
         f"with the scenario's coefficients the conference moves P(sign) by {mean_gap:.2f} on average over the "
@@ -240,12 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     iso3, signed, probability, world_p = synthetic_decisions(args.scenario, args.draws, args.seed)
     world = dict(zip(iso3, world_p.tolist(), strict=True))
     rows = []
-    for d in range(args.draws):
-        folder = args.out / f"seed{args.seed}-draw{d}"
+    for d, folder in enumerate(folders):
         truth = dict(zip(iso3, signed[d].tolist(), strict=True))
         oracle = dict(zip(iso3, probability[d].tolist(), strict=True))
-        found = sorted(folder.glob("validation/*/metrics.json"))
-        if not found:
+        metrics = done[d]
+        if metrics is None:
             label = f"synthetic: replication {d} of {args.scenario}, seed {args.seed}"
             data = write_synthetic_data(folder / "data", truth, label)
             command = [
@@ -254,12 +301,11 @@ def main(argv: list[str] | None = None) -> int:
                 "--workers", str(args.workers), "--out", str(folder),
             ]  # fmt: skip
             print(f"draw {d}: {sum(truth.values())} of {len(truth)} sign; validating", flush=True)
-            done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if done.returncode:
-                print(f"draw {d}: {done.stderr.strip().splitlines()[-1]}", file=sys.stderr)
-                return done.returncode
-            found = sorted(folder.glob("validation/*/metrics.json"))
-        metrics = json.loads(found[-1].read_text(encoding="utf-8"))
+            run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if run.returncode:
+                print(f"draw {d}: {run.stderr.strip().splitlines()[-1]}", file=sys.stderr)
+                return run.returncode
+            metrics = _matching(folder, expected)
         rows.append(summarise_draw(d, metrics, truth, oracle, world))
         write_text_atomic(args.out / f"summary-seed{args.seed}.csv", _table(rows))
     _print(rows)
