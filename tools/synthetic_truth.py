@@ -66,6 +66,7 @@ from wcitsim.errors import UsageError, WcitsimError
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import load_scenario
+from wcitsim.metrics import brier, known_decisions
 from wcitsim.validation.predictors import run_final_acts
 
 RECORD = "wcit2012_record.csv"
@@ -91,12 +92,15 @@ COLUMNS = (
 )
 
 
-def synthetic_decisions(scenario_path: str, draws: int, seed: int, marginal_reps: int = MARGINAL_REPS):
+def known_index(world) -> np.ndarray:
+    """Where in the world's seating the states whose decision the record knows sit."""
+    return np.flatnonzero(known_decisions(world.record))
+
+
+def synthetic_decisions(world, draws: int, seed: int, marginal_reps: int = MARGINAL_REPS):
     """The known states; per draw their decisions (D × n_known booleans) and P(sign) (D × n_known); and the
     world's P(sign) (n_known), the mean over ``marginal_reps`` further replications of the same root seed."""
-    data = load_dataset()
-    world = build_world(load_scenario(scenario_path), data)
-    known = [i for i, d in enumerate(world.record) if d in ("signed", "not_signed")]
+    known = known_index(world)
     seeds = replication_seeds(seed, MAX_DRAWS + marginal_reps)
     outcome = run_outcome(world, seeds[:draws], trace=False, measure=False)
     world_p = run_outcome(world, seeds[MAX_DRAWS:], trace=False, measure=False).probability.mean(axis=0)
@@ -104,18 +108,16 @@ def synthetic_decisions(scenario_path: str, draws: int, seed: int, marginal_reps
     return iso3, outcome.signed[:, known], outcome.probability[:, known], world_p[known]
 
 
-def conference_effect(scenario_path: str, reps: int = MARGINAL_REPS, seed: int = 1) -> tuple[float, float]:
+def conference_effect(world, reps: int = MARGINAL_REPS, seed: int = 1) -> tuple[float, float]:
     """Mean and largest |P(sign) with the conference − without it| over the known states, same coefficients.
 
     "Without it" is the no-conference ablation of ``wcitsim validate`` (the Final Acts
-    judged by the seeded interests), run with the scenario's own coefficients.
+    judged by the seeded interests), run with the world's own coefficients.
     """
-    world = build_world(load_scenario(scenario_path), load_dataset())
-    known = [i for i, d in enumerate(world.record) if d in ("signed", "not_signed")]
     seeds = replication_seeds(seed, reps)
     full = run_outcome(world, seeds, trace=False, measure=False).probability.mean(axis=0)
     ablated = run_final_acts(world, seeds).probability.mean(axis=0)
-    gap = np.abs(full - ablated)[known]
+    gap = np.abs(full - ablated)[known_index(world)]
     return float(gap.mean()), float(gap.max())
 
 
@@ -145,10 +147,6 @@ def write_synthetic_data(folder: Path, decisions: dict[str, bool], label: str) -
     return folder
 
 
-def _brier(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean((p - y) ** 2))
-
-
 def summarise_draw(
     draw: int, metrics: dict, truth: dict[str, bool], oracle: dict[str, float], world: dict[str, float]
 ) -> dict:
@@ -161,8 +159,8 @@ def summarise_draw(
     row = {
         "draw": draw,
         "signed_known": int(y.sum()),
-        "oracle_brier": _brier(y, np.array([oracle[i] for i in iso])),
-        "world_brier": _brier(y, np.array([world[i] for i in iso])),
+        "oracle_brier": brier(np.array([oracle[i] for i in iso]), y),
+        "world_brier": brier(np.array([world[i] for i in iso]), y),
         "model_brier": scores[model]["brier"],
         "no_conference_brier": scores["no conference"]["brier"],
         "compromise_brier": scores["compromise"]["brier"],
@@ -280,13 +278,14 @@ def _run(args) -> int:
     done = [
         _matching(folder, expected) for folder in folders
     ]  # another run's results refused before any work
-    mean_gap, max_gap = conference_effect(args.scenario)
+    world = build_world(scenario, load_dataset())
+    mean_gap, max_gap = conference_effect(world)
     print(
         f"with the scenario's coefficients the conference moves P(sign) by {mean_gap:.2f} on average over the "
         f"known states (at most {max_gap:.2f}) against the no-conference ablation"
     )
-    iso3, signed, probability, world_p = synthetic_decisions(args.scenario, args.draws, args.seed)
-    world = dict(zip(iso3, world_p.tolist(), strict=True))
+    iso3, signed, probability, world_p = synthetic_decisions(world, args.draws, args.seed)
+    world_sign = dict(zip(iso3, world_p.tolist(), strict=True))
     rows = []
     for d, folder in enumerate(folders):
         truth = dict(zip(iso3, signed[d].tolist(), strict=True))
@@ -306,7 +305,7 @@ def _run(args) -> int:
                 print(f"draw {d}: {run.stderr.strip().splitlines()[-1]}", file=sys.stderr)
                 return run.returncode
             metrics = _matching(folder, expected)
-        rows.append(summarise_draw(d, metrics, truth, oracle, world))
+        rows.append(summarise_draw(d, metrics, truth, oracle, world_sign))
         write_text_atomic(args.out / f"summary-seed{args.seed}.csv", _table(rows))
     _print(rows)
     return 0

@@ -342,11 +342,11 @@ def vote_term(vote_weight: float, clause: str = RECORD_VOTE) -> str:
 
 def _loss_name(text_weight: float, prior_sd: float = math.inf, vote_weight: float = 0.0) -> str:
     prior = "" if math.isinf(prior_sd) else f" + a Gaussian prior's penalty (sd {prior_sd:g} of each range)"
-    prior = vote_term(vote_weight) + prior
+    after = vote_term(vote_weight) + prior  # the terms after the text's
     if not text_weight:
-        return f"mean log-loss{prior}; the Final Acts left out, so the text is predicted"
+        return f"mean log-loss{after}; the Final Acts left out, so the text is predicted"
     weight = "" if text_weight == 1 else f"{text_weight:g} × "
-    return f"mean log-loss + {weight}share of clauses missing the Final Acts{prior}"
+    return f"mean log-loss + {weight}share of clauses missing the Final Acts{after}"
 
 
 def write_calibrated(result: Calibration, base: Path, out: Path, command: str) -> Path:
