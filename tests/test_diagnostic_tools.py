@@ -1,5 +1,6 @@
-"""The diagnostic tools: tools/synthetic_truth.py (the synthetic record, a draw's summary) and
-tools/consensus_test.py (objecting against voting no), by hand and by the rules' logic."""
+"""The diagnostic tools: tools/synthetic_truth.py (the synthetic record, a draw's summary),
+tools/consensus_test.py (objecting against voting no), by hand and by the rules' logic, and
+tools/objection_profile.py (the calibration's loss term by term, checked against the run's)."""
 
 from __future__ import annotations
 
@@ -144,6 +145,80 @@ def test_the_consensus_tool_refuses_bad_input_in_one_line(tmp_path, capsys, args
     (tmp_path / "empty.json").write_text("{}")
     (tmp_path / "fold.json").write_text(
         json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
+    )
+    argv = [a.format(tmp=tmp_path) for a in args]
+    try:
+        code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def _objection_run(tmp_path, capsys):
+    """A small validation of the toy conference with the objection threshold fitted and the vote in the loss."""
+    from wcitsim.cli import main
+
+    scenario = tmp_path / "toy_objection.toml"
+    scenario.write_text(
+        f'extends = "{(ROOT / "tests" / "data" / "toy.toml").as_posix()}"\n[seating]\nmode = "all"\n'
+        "[chair]\nconsensus_draft = true\n[voting]\nmotions = true\nfit_objection_threshold = true\n",
+        encoding="utf-8",
+    )
+    args = ["--folds", "3", "--reps", "2", "--budget", "4", "--protocol-reps", "1", "--vote-weight", "1"]
+    assert main(["validate", str(scenario), *args, "--out", str(tmp_path), "--json"]) == 0
+    return scenario, Path(json.loads(capsys.readouterr().out)["output"]) / "metrics.json"
+
+
+def test_the_objection_profile_reproduces_the_calibrated_loss_and_refuses_another(tmp_path, capsys):
+    tool = _tool("objection_profile")
+    scenario, metrics = _objection_run(tmp_path, capsys)
+    assert tool.main([str(metrics), str(scenario), "--grid", "0,0.2"]) == 0
+    out = capsys.readouterr().out
+    folds = json.loads(metrics.read_text())["calibrated"]["model (single_text)"]
+    for f, fold in enumerate(folds):
+        fitted = [
+            line for line in out.splitlines() if line.endswith("(fitted)") and line.split()[0] == str(f)
+        ]
+        assert len(fitted) == 1 and float(fitted[0].split()[5]) == pytest.approx(fold["loss"], abs=5e-4)
+    means = out.split("mean over folds:\n")[1].splitlines()
+    assert [float(line.split()[0]) for line in means[:2]] == [0.0, 0.2]  # one mean row per grid value
+    assert means[2].startswith("fitted threshold over folds: ")
+    # a loss the scenario does not reproduce (another run, another scenario) is refused in one line
+    data = json.loads(metrics.read_text())
+    data["calibrated"]["model (single_text)"][0]["loss"] += 0.1
+    (tmp_path / "other.json").write_text(json.dumps(data))
+    assert tool.main([str(tmp_path / "other.json"), str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert "fold 0: loss" in err and "the run reported" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{tmp}/missing.json", "scenarios/wcit2012.toml"], "No such file"),
+        (
+            ["{tmp}/fold.json", "scenarios/wcit2012.toml"],
+            "no fold with a calibrated voting.objection_threshold",
+        ),
+        (["{tmp}/good.json", "scenarios/wcit2012.toml", "--grid", "0,x"], "--grid '0,x': expected"),
+        (["{tmp}/good.json", "scenarios/wcit2012.toml", "--grid", "-1"], "--grid '-1': expected"),
+        (
+            ["{tmp}/good.json", "scenarios/wcit2012.toml", "--clause", "nope"],
+            "--clause 'nope': not on the table",
+        ),
+    ],
+)
+def test_the_objection_profile_refuses_bad_input_in_one_line(tmp_path, capsys, args, message):
+    tool = _tool("objection_profile")
+    (tmp_path / "fold.json").write_text(
+        json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
+    )
+    good = {"coefficients": {"voting.objection_threshold": 0.05}, "loss": 0.5}
+    (tmp_path / "good.json").write_text(
+        json.dumps(
+            {"calibrated": {"model (single_text)": [good]}, "fold_of": {}, "seed": 0, "vote_weight": 0}
+        )
     )
     argv = [a.format(tmp=tmp_path) for a in args]
     try:

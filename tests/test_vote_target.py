@@ -172,3 +172,52 @@ def test_a_validation_with_the_vote_in_the_loss_says_the_vote_is_fitted(tmp_path
     report = (folder / "report.md").read_text()
     assert "the vote below is fitted, not predicted" in report and "--vote-weight 1" in report
     assert json.loads((folder / "metrics.json").read_text())["vote_weight"] == 1.0
+
+
+def test_the_objection_threshold_is_fitted_only_when_asked_and_within_its_range():
+    from wcitsim.validation.coefficients import OBJECTION_THRESHOLD
+
+    base = load_scenario("consensus_chair_economic")
+    fitted = load_scenario("objection_fitted")
+    assert fitted.voting.fit_objection_threshold and not base.voting.fit_objection_threshold
+    assert {p.path for p in parameters_for(fitted)} - {p.path for p in parameters_for(base)} == {
+        "voting.objection_threshold"
+    }
+    assert not any(p.path == "voting.objection_threshold" for p in parameters_for(load_scenario("wcit2012")))
+    # 0 is the strictest test; the prior's 0.05 is a quarter of the way up the range 0 to 0.2
+    assert (OBJECTION_THRESHOLD.lo, OBJECTION_THRESHOLD.hi, OBJECTION_THRESHOLD.log) == (0.0, 0.2, False)
+    assert OBJECTION_THRESHOLD.to_unit(fitted.voting.objection_threshold) == pytest.approx(0.25)
+    assert OBJECTION_THRESHOLD.from_unit(1.7) == 0.2 and OBJECTION_THRESHOLD.from_unit(-1) == 0.0
+
+
+def test_a_fitted_objection_threshold_is_written_and_read_back(tmp_path, capsys):
+    scenario = tmp_path / "toy_objection.toml"
+    scenario.write_text(
+        f'extends = "{TOY.as_posix()}"\n[chair]\nconsensus_draft = true\n'
+        "[voting]\nmotions = true\nfit_objection_threshold = true\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "cal.toml"
+    assert main(["calibrate", str(scenario), "--budget", "6", "--reps", "2", "--out", str(out)]) == 0
+    assert "voting.objection_threshold" in capsys.readouterr().out
+    text = out.read_text()
+    assert "[voting]\nobjection_threshold = " in text
+    value = float(text.split("[voting]\nobjection_threshold = ")[1].split()[0])
+    read = load_scenario(out)
+    assert read.voting.objection_threshold == pytest.approx(value) and 0.0 <= value <= 0.2
+    assert read.voting.fit_objection_threshold and read.chair.consensus_draft  # the switches come from base
+    # held, it stays at the middle of its range and is left out of the fit
+    held = tmp_path / "held.toml"
+    args = [
+        "calibrate",
+        str(scenario),
+        "--budget",
+        "4",
+        "--reps",
+        "2",
+        "--hold",
+        "voting.objection_threshold",
+    ]
+    assert main([*args, "--out", str(held)]) == 0
+    assert load_scenario(held).voting.objection_threshold == pytest.approx(0.1)
+    assert "Held at the middle of their range, not fitted: voting.objection_threshold." in held.read_text()

@@ -175,6 +175,7 @@ class Voting:
     objection_threshold: float = spec(
         0.05, lo=0.0, hi=10.0, doc="utility loss on a clause that is an objection"
     )
+    fit_objection_threshold: bool = spec(False, doc="calibrate objection_threshold (0 to 0.2)")
     consensus_share: float = spec(0.9, lo=0.0, hi=1.0, doc="share without objection that is consensus")
     abstain_band: float = spec(0.05, lo=0.0, hi=1.0, doc="indifference that leads to abstaining")
     supermajority: float = spec(2 / 3, lo=0.5, hi=1.0, doc="share of yes votes needed under 'supermajority'")

@@ -36,13 +36,21 @@ import pandas as pd
 from wcitsim._version import __version__
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import Dataset
-from wcitsim.data.schema import SCALE_COVARIATE
 from wcitsim.errors import ScenarioError
 from wcitsim.experiments.instruments import RECORD_VOTE, vote_mismatch
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.files import write_text_atomic
 from wcitsim.io.scenario import Scenario
 from wcitsim.metrics import brier, log_loss
+from wcitsim.validation.coefficients import (
+    DEFAULT_PARAMETERS,
+    MECHANISM_PARAMETERS,
+    Parameter,
+    current,
+    hold,
+    parameters_for,
+    with_values,
+)
 from wcitsim.validation.fit import PRIOR_SD, minimise, prior_penalty, prior_weight, search_name, with_prior
 
 __all__ = [
@@ -64,114 +72,6 @@ __all__ = [
     "with_prior",
     "write_calibrated",
 ]
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A global coefficient to fit: a dotted scenario key and its bounds (searched on a log scale if ``log``).
-
-    ``centre`` is its prior's centre in the unit space (the middle of the range);
-    ``sd`` the prior's standard deviation there (None: the calibration's ``prior_sd``).
-    """
-
-    path: str
-    lo: float
-    hi: float
-    log: bool = False
-    centre: float = 0.5
-    sd: float | None = None
-
-    def to_unit(self, value: float) -> float:
-        if self.log:
-            return (math.log(value) - math.log(self.lo)) / (math.log(self.hi) - math.log(self.lo))
-        return (value - self.lo) / (self.hi - self.lo)
-
-    def from_unit(self, u: float) -> float:
-        u = min(max(u, 0.0), 1.0)
-        if self.log:
-            return math.exp(math.log(self.lo) + u * (math.log(self.hi) - math.log(self.lo)))
-        return self.lo + u * (self.hi - self.lo)
-
-
-#: The coefficients fitted by default. The UNGA ideal point's weight stays 1: it sets the index's scale.
-DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("seeder.anchor_weight", 0.0, 1.0),
-    Parameter("seeder.covariate_slope", 0.5, 12.0, log=True),
-    Parameter("seeder.covariate_weights.fh_total_score", -2.0, 3.0),
-    Parameter("seeder.covariate_weights.internet_users_pct_2012", -2.0, 3.0),
-    Parameter("seeder.covariate_weights.gdp_pc_ppp_2012", -2.0, 3.0),
-    Parameter("seeder.covariate_weights.foc_2012", -2.0, 3.0),
-    Parameter("signing.intercept", -1.0, 1.0),
-    Parameter("signing.temperature", 0.02, 1.0, log=True),
-    Parameter("signing.conformity", 0.0, 3.0),
-    Parameter("protocol.concession", 0.0, 1.0),
-)
-
-
-#: The coefficients of the mechanisms a scenario may switch on, fitted when it does (the switch: the key ≠ 0).
-MECHANISM_PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("protocol.alignment", 0.0, 0.5),
-    Parameter("signing.persuasion", 0.0, 1.0),
-    Parameter("signing.lost_vote", 0.0, 2.0),
-)
-
-
-def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
-    """The global coefficients to fit for ``scenario``: the defaults its seeder uses, and its mechanisms'.
-
-    The ``tabled`` seeder has no anchor weight; its economic index's weights (but the
-    scale-setting UNGA ideal point's) are fitted where ``seeder.fit_economic_weights`` is
-    set, and otherwise keep the scenario's values; a mechanism's coefficient is fitted
-    only where the scenario switches the mechanism on (a coefficient ≠ 0), so an
-    ablation is one line in a scenario, and calibrating it fits nothing extra.
-    """
-    out = [
-        p
-        for p in DEFAULT_PARAMETERS
-        if not (p.path == "seeder.anchor_weight" and scenario.seeder.name == "tabled")
-    ]
-    out = [
-        p
-        for p in out
-        if p.path.split(".")[-1] in scenario.seeder.covariate_weights or "covariate_weights" not in p.path
-    ]
-    if scenario.seeder.fit_economic_weights:
-        out += [
-            Parameter(f"seeder.economic_weights.{name}", -2.0, 3.0)
-            for name in scenario.seeder.economic_weights
-            if name != SCALE_COVARIATE
-        ]
-    for p in MECHANISM_PARAMETERS:
-        if _current(scenario, p) not in (0.0, None) and math.isfinite(_current(scenario, p)):
-            out.append(p)
-    return tuple(out)
-
-
-def hold(scenario: Scenario, held: Sequence[str]) -> Scenario:
-    """``scenario`` with the coefficients named in ``held`` at their centre, to be left out of the fit.
-
-    A name that is not among :func:`parameters_for` the scenario is refused.
-    """
-    centres = {p.path: p.from_unit(p.centre) for p in parameters_for(scenario) if p.path in held}
-    if unknown := sorted(set(held) - set(centres)):
-        raise ScenarioError(
-            f"{scenario.source}: held {unknown} are not among the coefficients it fits; "
-            f"expected some of {[p.path for p in parameters_for(scenario)]}"
-        )
-    return scenario.replace(**centres) if centres else scenario
-
-
-def _with(scenario: Scenario, parameters: Sequence[Parameter], values: Sequence[float]) -> Scenario:
-    return scenario.replace(**{p.path: float(v) for p, v in zip(parameters, values, strict=True)})
-
-
-def _current(scenario: Scenario, parameter: Parameter) -> float:
-    node = scenario.raw
-    for key in parameter.path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return float("nan")
-        node = node[key]
-    return float(node)
 
 
 TEXT_WEIGHT = 1.0
@@ -289,7 +189,7 @@ def calibrate(
         )
     if start == "scenario":
         x0 = [
-            p.to_unit(_current(scenario, p)) if math.isfinite(_current(scenario, p)) else 0.5
+            p.to_unit(current(scenario, p)) if math.isfinite(current(scenario, p)) else 0.5
             for p in parameters
         ]
         x0 = [min(max(x, 0.0), 1.0) for x in x0]
@@ -301,7 +201,7 @@ def calibrate(
     def loss(unit: Sequence[float]) -> float:
         values = [p.from_unit(u) for p, u in zip(parameters, unit, strict=True)]
         value = scenario_loss(
-            _with(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight,
+            with_values(scenario, parameters, values), data, states, replications, seed, text_weight=text_weight,
             runner=runner, vote_weight=vote_weight,
         ) + prior_penalty(unit, parameters, prior_sd, len(states))  # fmt: skip
         history.append(value)
@@ -310,7 +210,7 @@ def calibrate(
     best_unit, best_loss, loss_start = minimise(loss, x0, budget, seed)
     values = {p.path: p.from_unit(u) for p, u in zip(parameters, best_unit, strict=True)}
     return Calibration(
-        scenario=_with(scenario, parameters, list(values.values())),
+        scenario=with_values(scenario, parameters, list(values.values())),
         parameters=parameters,
         values=values,
         start={p.path: p.from_unit(u) for p, u in zip(parameters, x0, strict=True)},
@@ -325,7 +225,7 @@ def calibrate(
         text_weight=text_weight,
         prior_sd=prior_sd,
         penalty=float(prior_penalty(best_unit, parameters, prior_sd, len(states))),
-        held={h: _current(scenario, p) for h in held for p in parameters_for(scenario) if p.path == h},
+        held={h: current(scenario, p) for h in held for p in parameters_for(scenario) if p.path == h},
         vote_weight=vote_weight,
     )
 
