@@ -71,3 +71,15 @@ def test_the_documented_calibration_is_the_one_that_wrote_the_baseline():
     assert f"{command} --out scenarios/wcit2012.toml" in (ROOT / "docs" / "cli.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_citation_file_names_the_version_and_licence_the_package_declares():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    fields = dict(re.findall(r"^(cff-version|version|license|title): (.+)$", cff, re.MULTILINE))
+    assert fields["cff-version"] == "1.2.0" and fields["version"] == project["version"]
+    assert fields["license"] == project["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    assert "WCIT-12" in fields["title"] and "meta.json" in cff  # how to report what was run
