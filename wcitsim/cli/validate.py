@@ -85,7 +85,7 @@ def _score_line(name: str, sc: dict, eligible: int, width: int = 30) -> str:
     split = sc["split"]
     return (
         f"  {name:<{width}} {sc['accuracy']:8.3f} {sc['balanced_accuracy']:8.3f} {sc['brier']:7.3f} "
-        f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_median']:.0f} / {eligible - split['signed_median']:.0f} "
+        f"{sc['log_loss']:8.3f} {sc['auc']:6.3f}  {split['signed_expected']:.1f} / {eligible - split['signed_expected']:.1f} "
         f"vs {split['record_signed']} / {split['record_not_signed']}"
         + (f"; text {sc['text']['matches_mean']:.2f} of {sc['text']['comparable']}" if "text" in sc else "")
     )

@@ -132,7 +132,7 @@ def _spread_table(v: Validation) -> str:
 
 def _score_table(scores: dict) -> str:
     rows = [
-        "| predictor | kind | accuracy | balanced acc. | Brier | log-loss | AUC | eligible split: signed (90 %) |",
+        "| predictor | kind | accuracy | balanced acc. | Brier | log-loss | AUC | eligible split: expected signatories (90 %) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, s in scores.items():
@@ -140,7 +140,7 @@ def _score_table(scores: dict) -> str:
         lo, hi = split["signed_interval"]
         rows.append(
             f"| {name} | {s['kind']} | {s['accuracy']:.3f} | {s['balanced_accuracy']:.3f} | {s['brier']:.3f} | "
-            f"{s['log_loss']:.3f} | {s['auc']:.3f} | {split['signed_median']:.0f} ({lo:.0f}–{hi:.0f}) vs {split['record_signed']} |"
+            f"{s['log_loss']:.3f} | {s['auc']:.3f} | {split['signed_expected']:.1f} ({lo:.0f}–{hi:.0f}) vs {split['record_signed']} |"
         )
     return "\n".join(rows)
 
@@ -287,7 +287,7 @@ def _report(v: Validation, scores: dict, comparisons: list[dict], command: str) 
         ),
         f"- Split: the {facts.eligible} states with signing rights are the known states plus {unplaced} unknown ones "
         f"that the record does not identify; expected signatories = Σ P(sign) over the known states (out of fold) "
-        f"+ {unplaced} × the mean P(sign) of the unknown states; the interval draws each state's decision from its P. "
+        f"+ {unplaced} × the mean P(sign) of the unknown states; the 90 % interval draws each state's decision from its P. "
         f"Record: {facts.signed} signed, {facts.not_signed} did not.",
         "",
         "## Scores (out of fold)",
