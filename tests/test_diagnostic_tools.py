@@ -155,7 +155,7 @@ def test_the_consensus_tool_refuses_bad_input_in_one_line(tmp_path, capsys, args
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def _objection_run(tmp_path, capsys):
+def _objection_run(tmp_path, capsys, *extra):
     """A small validation of the toy conference with the objection threshold fitted and the vote in the loss."""
     from wcitsim.cli import main
 
@@ -165,23 +165,45 @@ def _objection_run(tmp_path, capsys):
         "[chair]\nconsensus_draft = true\n[voting]\nmotions = true\nfit_objection_threshold = true\n",
         encoding="utf-8",
     )
-    args = ["--folds", "3", "--reps", "2", "--budget", "4", "--protocol-reps", "1", "--vote-weight", "1"]
+    args = [
+        "--folds",
+        "3",
+        "--reps",
+        "2",
+        "--budget",
+        "4",
+        "--protocol-reps",
+        "1",
+        "--vote-weight",
+        "1",
+        *extra,
+    ]
     assert main(["validate", str(scenario), *args, "--out", str(tmp_path), "--json"]) == 0
     return scenario, Path(json.loads(capsys.readouterr().out)["output"]) / "metrics.json"
+
+
+def _fitted_rows(out: str) -> dict[int, list[float]]:
+    rows = [line.split() for line in out.splitlines() if line.endswith("(fitted)")]
+    return {
+        int(r[0]): [float(v) for v in r[1:7]] for r in rows
+    }  # threshold, log-loss, text, vote, prior, total
 
 
 def test_the_objection_profile_reproduces_the_calibrated_loss_and_refuses_another(tmp_path, capsys):
     tool = _tool("objection_profile")
     scenario, metrics = _objection_run(tmp_path, capsys)
-    assert tool.main([str(metrics), str(scenario), "--grid", "0,0.2"]) == 0
+    assert tool.main([str(metrics), str(scenario), "--grid", "0.2,0,0.2"]) == 0  # sorted, each once
     out = capsys.readouterr().out
     folds = json.loads(metrics.read_text())["calibrated"]["model (single_text)"]
+    fitted = _fitted_rows(out)
+    assert sorted(fitted) == list(range(len(folds)))  # one fitted row per fold
     for f, fold in enumerate(folds):
-        fitted = [
-            line for line in out.splitlines() if line.endswith("(fitted)") and line.split()[0] == str(f)
-        ]
-        assert len(fitted) == 1 and float(fitted[0].split()[5]) == pytest.approx(fold["loss"], abs=5e-4)
-    means = out.split("mean over folds:\n")[1].splitlines()
+        _, log_loss, text, vote, prior, total = fitted[f]
+        assert total == pytest.approx(fold["loss"], abs=5e-4) and prior == 0.0
+        assert (
+            total == pytest.approx(log_loss + text + vote, abs=2e-3) and vote > 0
+        )  # the vote is in the loss
+    means = out.split("mean over folds (the grid's rows):\n")[1].splitlines()
     assert [float(line.split()[0]) for line in means[:2]] == [0.0, 0.2]  # one mean row per grid value
     assert means[2].startswith("fitted threshold over folds: ")
     # a loss the scenario does not reproduce (another run, another scenario) is refused in one line
@@ -193,37 +215,102 @@ def test_the_objection_profile_reproduces_the_calibrated_loss_and_refuses_anothe
     assert "fold 0: loss" in err and "the run reported" in err and "Traceback" not in err
 
 
+def test_a_fold_fitted_on_a_grid_value_counts_once_in_the_mean(tmp_path, capsys):
+    tool = _tool("objection_profile")
+    scenario, metrics = _objection_run(tmp_path, capsys)
+    folds = json.loads(metrics.read_text())["calibrated"]["model (single_text)"]
+    fitted = folds[0]["coefficients"]["voting.objection_threshold"]
+    assert tool.main([str(metrics), str(scenario), "--grid", f"0,{fitted!r}"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.split("mean over folds")[0].splitlines()[1:]]
+    assert len(rows) == 3 * len(folds)  # per fold: the two grid rows, then the fitted one, once
+    assert all(rows[3 * f + 2][-1] == "(fitted)" and rows[3 * f][-1] != "(fitted)" for f in range(len(folds)))
+    assert rows[1][1:9] == rows[2][1:9]  # fold 0's grid row at its fitted value is its fitted row
+    mean = out.split("mean over folds (the grid's rows):\n")[1].splitlines()[1].split()
+    totals = [float(rows[3 * f + 1][6]) for f in range(len(folds))]
+    assert float(mean[5]) == pytest.approx(np.mean(totals), abs=1e-3)  # a mean over the folds, each once
+
+
+@pytest.mark.parametrize("extra", [("--hold", "signing.conformity"), ("--prior-sd", "0.25")])
+def test_the_objection_profile_reproduces_a_run_with_held_coefficients_or_a_prior(tmp_path, capsys, extra):
+    tool = _tool("objection_profile")
+    scenario, metrics = _objection_run(tmp_path, capsys, *extra)
+    assert tool.main([str(metrics), str(scenario), "--grid", "0"]) == 0
+    fitted = _fitted_rows(capsys.readouterr().out)
+    folds = json.loads(metrics.read_text())["calibrated"]["model (single_text)"]
+    assert all(fitted[f][5] == pytest.approx(fold["loss"], abs=5e-4) for f, fold in enumerate(folds))
+    assert all((fitted[f][4] > 0) == (extra[0] == "--prior-sd") for f in fitted)
+
+
+def _good_run(**changes) -> dict:
+    run = {
+        "calibrated": {"model (single_text)": [{"coefficients": {"voting.objection_threshold": 0.05}, "loss": 0.5}]},
+        "fold_of": {"USA": 0, "RUS": 1}, "seed": 0, "vote_weight": 0, "held": [], "prior_sd": None,
+    }  # fmt: skip
+    for key, value in changes.items():
+        if value is None and key != "prior_sd":
+            run.pop(key)
+        else:
+            run[key] = value
+    return run
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["{tmp}/missing.json", "scenarios/wcit2012.toml"], "No such file"),
-        (
-            ["{tmp}/fold.json", "scenarios/wcit2012.toml"],
-            "no fold with a calibrated voting.objection_threshold",
-        ),
+        (["{tmp}/fold.json", "scenarios/wcit2012.toml"], "with a calibrated voting.objection_threshold"),
         (["{tmp}/good.json", "scenarios/wcit2012.toml", "--grid", "0,x"], "--grid '0,x': expected"),
         (["{tmp}/good.json", "scenarios/wcit2012.toml", "--grid", "-1"], "--grid '-1': expected"),
+        (["{tmp}/good.json", "scenarios/wcit2012.toml", "--grid", "nan"], "--grid 'nan': expected"),
         (
             ["{tmp}/good.json", "scenarios/wcit2012.toml", "--clause", "nope"],
             "--clause 'nope': not on the table",
         ),
+        (["{tmp}/good.json", "scenarios/wcit2012.toml", "--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
-def test_the_objection_profile_refuses_bad_input_in_one_line(tmp_path, capsys, args, message):
+def test_the_objection_profile_refuses_bad_arguments_in_one_line(tmp_path, capsys, args, message):
     tool = _tool("objection_profile")
     (tmp_path / "fold.json").write_text(
         json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
     )
-    good = {"coefficients": {"voting.objection_threshold": 0.05}, "loss": 0.5}
-    (tmp_path / "good.json").write_text(
-        json.dumps(
-            {"calibrated": {"model (single_text)": [good]}, "fold_of": {}, "seed": 0, "vote_weight": 0}
-        )
-    )
+    (tmp_path / "good.json").write_text(json.dumps(_good_run()))
     argv = [a.format(tmp=tmp_path) for a in args]
     try:
         code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
     except SystemExit as exit:
         code = exit.code
     err = capsys.readouterr().err
-    assert code == 2 and message in err and "Traceback" not in err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"fold_of": None}, "fold_of: expected a mapping"),
+        ({"fold_of": [1, 2]}, "fold_of: expected a mapping"),
+        ({"fold_of": {"USA": "0"}}, "fold_of: expected a mapping"),
+        ({"fold_of": {"ZZZ": 0}}, "fold_of: ['ZZZ'] are not seated"),
+        ({"seed": None}, "seed: None; expected the run's fold seed"),
+        ({"seed": 0.7}, "seed: 0.7; expected"),
+        ({"seed": "abc"}, "seed: 'abc'; expected"),
+        ({"vote_weight": "x"}, "vote_weight: 'x'; expected a number"),
+        ({"vote_weight": -1}, "vote_weight: -1; expected a number"),
+        ({"held": "all"}, "held: 'all'; expected a list"),
+        ({"prior_sd": -1}, "prior_sd: -1; expected null or a number"),
+        ({"calibrated": [1]}, "no fold of 'model (single_text)'"),
+        ({"calibrated": {"model (single_text)": [{"coefficients": {"voting.objection_threshold": 0.05}}]}},
+         "expected numeric coefficients and loss"),
+        ({"calibrated": {"model (single_text)": [{"coefficients": {"voting.objection_threshold": "x"}, "loss": 1}]}},
+         "expected numeric coefficients and loss"),
+        ({"calibrated": {"model (single_text)": [{"coefficients": {"voting.objection_threshold": 50}, "loss": 1}]}},
+         "good.json: calibrated['model (single_text)'][0]: "),
+    ],
+)  # fmt: skip
+def test_the_objection_profile_refuses_a_malformed_run_in_one_line(tmp_path, capsys, changes, message):
+    tool = _tool("objection_profile")
+    (tmp_path / "good.json").write_text(json.dumps(_good_run(**changes)))
+    code = tool.main([str(tmp_path / "good.json"), str(ROOT / "scenarios" / "wcit2012.toml"), "--grid", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

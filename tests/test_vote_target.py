@@ -221,3 +221,26 @@ def test_a_fitted_objection_threshold_is_written_and_read_back(tmp_path, capsys)
     assert main([*args, "--out", str(held)]) == 0
     assert load_scenario(held).voting.objection_threshold == pytest.approx(0.1)
     assert "Held at the middle of their range, not fitted: voting.objection_threshold." in held.read_text()
+
+
+def test_a_start_outside_the_objection_thresholds_range_is_refused_and_an_unwritten_one_is_its_default(tmp_path):
+    from wcitsim.validation.coefficients import OBJECTION_THRESHOLD, current
+
+    fitted = load_scenario("objection_fitted")
+    with pytest.raises(ScenarioError) as err:
+        parameters_for(fitted.replace(**{"voting.objection_threshold": 5.0}))
+    assert "voting.objection_threshold: 5 with voting.fit_objection_threshold" in str(err.value)
+    assert "expected a start within the range the calibration searches, 0 to 0.2" in str(err.value)
+    # a threshold the file does not write starts at the key's default (0.05), as one written 0.05 does
+    unwritten = tmp_path / "unwritten.toml"
+    unwritten.write_text(f'extends = "{TOY.as_posix()}"\n[voting]\nfit_objection_threshold = true\n')
+    written = tmp_path / "written.toml"
+    written.write_text(unwritten.read_text() + "objection_threshold = 0.05\n")
+    a, b = load_scenario(unwritten), load_scenario(written)
+    assert "objection_threshold" not in a.raw["voting"]
+    assert current(a, OBJECTION_THRESHOLD) == current(b, OBJECTION_THRESHOLD) == 0.05
+    ca = calibrate(a, DATA, STATES, budget=3, replications=2, start="scenario")
+    cb = calibrate(b, DATA, STATES, budget=3, replications=2, start="scenario")
+    assert ca.start == cb.start and ca.values == cb.values
+    # an unwritten mechanism is off (its default 0), so it is not fitted
+    assert not any(p.path == "protocol.alignment" for p in parameters_for(a))

@@ -66,8 +66,15 @@ def clause_shares(scenario, data, clause: str, reps: int, seed: int) -> dict:
     }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line and exit status 2, as ``wcitsim`` gives them."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="consensus_test", description=__doc__.splitlines()[0])
     parser.add_argument("metrics", type=Path)
     parser.add_argument("scenario")
     parser.add_argument("--clause", default="access_right")

@@ -235,8 +235,15 @@ def _matching(folder: Path, expected: dict) -> dict | None:
     return metrics
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line and exit status 2, as ``wcitsim`` gives them."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="synthetic_truth", description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default="scenarios/wcit2012.toml")
     parser.add_argument("--draws", type=int, default=10, help=f"synthetic worlds (1 to {MAX_DRAWS})")
     parser.add_argument(

@@ -1,8 +1,9 @@
 """Calibration of a scenario's global coefficients on the decisions of chosen states (CMA-ES).
 
-Only global coefficients are fitted (at most a dozen: the seeder's blend, the
-covariate weights, the signing rule, the concession rate); never a number per
-country. The loss is the mean log-loss of P(sign) over the training states plus
+Only global coefficients are fitted (twelve in the baseline: the seeding's slope
+and covariate weights, the signing rule, the concession rate and the mechanisms';
+up to fifteen in the identification tests, :mod:`wcitsim.validation.coefficients`);
+never a number per country. The loss is the mean log-loss of P(sign) over the training states plus
 ``text_weight`` × the share of clauses whose final text misses the Final Acts
 (the text is one fact about the conference, not about any state), and, if
 ``vote_weight`` is not 0, that weight × the share of the record's voters the model's

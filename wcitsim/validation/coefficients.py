@@ -111,6 +111,12 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
             if name != SCALE_COVARIATE
         ]
     if scenario.voting.fit_objection_threshold:
+        value, p = scenario.voting.objection_threshold, OBJECTION_THRESHOLD
+        if not p.lo <= value <= p.hi:
+            raise ScenarioError(
+                f"{scenario.source}: voting.objection_threshold: {value:g} with voting.fit_objection_threshold; "
+                f"expected a start within the range the calibration searches, {p.lo:g} to {p.hi:g}"
+            )
         out.append(OBJECTION_THRESHOLD)
     for p in MECHANISM_PARAMETERS:
         if current(scenario, p) not in (0.0, None) and math.isfinite(current(scenario, p)):
@@ -137,9 +143,23 @@ def with_values(scenario: Scenario, parameters: Sequence[Parameter], values: Seq
 
 
 def current(scenario: Scenario, parameter: Parameter) -> float:
+    """The coefficient's value in ``scenario``: as its file writes it, else the key's default; NaN if neither.
+
+    A mechanism's default is 0 (off), so an unwritten mechanism is not fitted; a
+    covariate weight the seeder does not name is NaN.
+    """
     node = scenario.raw
     for key in parameter.path.split("."):
         if not isinstance(node, dict) or key not in node:
-            return float("nan")
+            return _effective(scenario, parameter.path)
         node = node[key]
     return float(node)
+
+
+def _effective(scenario: Scenario, path: str) -> float:
+    node = scenario
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else getattr(node, key, None)
+        if node is None:
+            return float("nan")
+    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else float("nan")
