@@ -223,7 +223,7 @@ def test_a_fitted_objection_threshold_is_written_and_read_back(tmp_path, capsys)
     assert "Held at the middle of their range, not fitted: voting.objection_threshold." in held.read_text()
 
 
-def test_a_start_outside_the_objection_thresholds_range_is_refused_and_an_unwritten_one_is_its_default(tmp_path):
+def test_an_objection_threshold_start_out_of_range_is_refused_and_an_unwritten_one_is_its_default(tmp_path):
     from wcitsim.validation.coefficients import OBJECTION_THRESHOLD, current
 
     fitted = load_scenario("objection_fitted")
