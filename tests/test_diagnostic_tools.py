@@ -122,6 +122,16 @@ def test_a_draw_already_validated_is_read_not_run_again_and_equal_seeds_are_refu
     assert "metrics.json: budget 150; expected 600" in err and "Traceback" not in err
 
 
+def _refused(tool, args, tmp_path, capsys) -> tuple[int, str]:
+    """Run a tool's main on ``args`` ({tmp} the test's folder, scenarios/ the checkout's): its exit status and stderr."""
+    argv = [a.format(tmp=tmp_path) for a in args]
+    try:
+        code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -146,13 +156,8 @@ def test_the_consensus_tool_refuses_bad_input_in_one_line(tmp_path, capsys, args
     (tmp_path / "fold.json").write_text(
         json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
     )
-    argv = [a.format(tmp=tmp_path) for a in args]
-    try:
-        code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    err = capsys.readouterr().err
-    assert code == 2 and message in err and "Traceback" not in err
+    code, err = _refused(tool, args, tmp_path, capsys)
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def _objection_run(tmp_path, capsys, *extra):
@@ -276,12 +281,7 @@ def test_the_objection_profile_refuses_bad_arguments_in_one_line(tmp_path, capsy
         json.dumps({"calibrated": {"model (single_text)": [{"coefficients": {}}]}})
     )
     (tmp_path / "good.json").write_text(json.dumps(_good_run()))
-    argv = [a.format(tmp=tmp_path) for a in args]
-    try:
-        code = tool.main([str(ROOT / a) if a.startswith("scenarios/") else a for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    err = capsys.readouterr().err
+    code, err = _refused(tool, args, tmp_path, capsys)
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
