@@ -620,3 +620,27 @@ def test_the_slow_protocols_run_on_no_shipped_coefficient():
     a, b = midpoint(shipped), midpoint(other)
     assert (a.seeder, a.signing, a.protocol) == (b.seeder, b.signing, b.protocol)
     assert a.signing.lost_vote == pytest.approx(1.0) and a.protocol.alignment == pytest.approx(0.25)
+
+
+def test_the_shipped_report_reproduces_at_this_revision_on_its_first_fold():
+    """docs/validation/wcit2012/ is what this code computes: its scenario, its folds, and fold 0's
+    calibration (coefficients and loss) and held-out P(sign), to the last bit. A change to the model or
+    the calibration fails here until the shipped report is re-made (docs/validation.md gives the command)."""
+    from wcitsim.validation.crossval import make_folds, predictors, seated_known
+
+    shipped = json.loads((ROOT / "docs" / "validation" / "wcit2012" / "metrics.json").read_text())
+    scenario = load_scenario(ROOT / "scenarios" / "wcit2012.toml")
+    assert shipped["scenario_digest"] == scenario.digest
+    data = load_dataset()
+    plan = make_folds(data, shipped["folds"], shipped["seed"], seated_known(scenario, data))
+    assert plan.fold == shipped["fold_of"]
+    model = next(
+        p
+        for p in predictors(data, scenario, True, shipped["budget"], shipped["replications"], 4, shipped["seed"])
+        if p.name == "model (single_text)"
+    )
+    train, held_out = plan.split(0)
+    fit = model.prepare().fit(train, held_out)
+    fold = shipped["calibrated"]["model (single_text)"][0]
+    assert fit.info["coefficients"] == fold["coefficients"] and fit.info["loss"] == fold["loss"]
+    assert fit.probability.to_dict() == {s: shipped["out_of_fold"]["model (single_text)"][s] for s in held_out}
