@@ -71,6 +71,18 @@ def test_a_draw_is_summarised_from_its_metrics_by_hand():
     assert tool._table([row]).splitlines()[0] == ",".join(tool.COLUMNS)
 
 
+def test_the_world_expects_the_mean_of_p_times_one_minus_p_whatever_the_draws():
+    tool = _tool()
+    assert tool.expected_brier(np.array([0.5, 0.9, 0.0])) == pytest.approx((0.25 + 0.09 + 0.0) / 3)
+    # by simulation: decisions drawn from replications whose P scatter around the world's p
+    rng = np.random.default_rng(0)
+    p = np.array([0.2, 0.5, 0.9])
+    replication = np.clip(p + rng.normal(0, 0.1, size=(200_000, 3)), 0, 1)
+    replication += p - replication.mean(axis=0)  # the world's p is the replications' mean
+    y = rng.random(replication.shape) < replication
+    assert np.mean((y - p) ** 2) == pytest.approx(tool.expected_brier(p), abs=2e-3)
+
+
 def test_an_objection_is_a_no_vote_and_with_no_threshold_and_band_every_no_vote_objects():
     tool = _tool("consensus_test")
     base = load_scenario(ROOT / "scenarios" / "wcit2012.toml")

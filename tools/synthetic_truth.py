@@ -108,6 +108,15 @@ def synthetic_decisions(world, draws: int, seed: int, marginal_reps: int = MARGI
     return iso3, outcome.signed[:, known], outcome.probability[:, known], world_p[known]
 
 
+def expected_brier(p: np.ndarray) -> float:
+    """The Brier score P(sign) = ``p`` expects on decisions drawn from it: the mean of p(1 − p).
+
+    Drawn from a replication's own P, whose mean over replications is ``p``, the
+    expectation is the same: E[P_r(1 − P_r) + (P_r − p)²] = p(1 − p).
+    """
+    return float(np.mean(p * (1.0 - p)))
+
+
 def conference_effect(world, reps: int = MARGINAL_REPS, seed: int = 1) -> tuple[float, float]:
     """Mean and largest |P(sign) with the conference − without it| over the known states, same coefficients.
 
@@ -293,6 +302,10 @@ def _run(args) -> int:
     )
     iso3, signed, probability, world_p = synthetic_decisions(world, args.draws, args.seed)
     world_sign = dict(zip(iso3, world_p.tolist(), strict=True))
+    print(
+        f"the world's P(sign) expects a Brier score of {expected_brier(world_p):.4f} over the known states, "
+        "whatever the draws (the best a forecast that knows the coefficients can expect)"
+    )
     rows = []
     for d, folder in enumerate(folders):
         truth = dict(zip(iso3, signed[d].tolist(), strict=True))
