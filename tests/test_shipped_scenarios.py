@@ -16,6 +16,14 @@ def test_the_shipped_scenarios_are_found_by_name_from_any_folder(tmp_path, monke
     assert main(["run", "wcit2012", "--reps", "4", "--json"]) == 0
 
 
+def test_check_takes_a_shipped_scenario_by_name_as_run_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "objection_fitted"]) == 0
+    assert capsys.readouterr().out.startswith("ok: scenario objection_fitted, 193 delegations")
+    assert main(["check", "no_such_scenario"]) == 2
+    assert "no_such_scenario: file not found" in capsys.readouterr().err
+
+
 def test_scenarios_lists_and_copies_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(["scenarios", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

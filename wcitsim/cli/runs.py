@@ -144,9 +144,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from wcitsim.data.tables import load_tables
     from wcitsim.errors import ScenarioError
+    from wcitsim.io.scenario import scenario_path
     from wcitsim.io.schema import read_toml
 
-    path = args.file  # the file is checked before the data are loaded: a wrong file is refused at once
+    path = scenario_path(args.file)  # a shipped scenario by name, as run takes it; checked before the data
     if "sweep" in read_toml(path, ScenarioError, "a scenario or sweep spec (TOML)"):
         from wcitsim.experiments.sweeps import check_design, load_spec
 
