@@ -636,11 +636,15 @@ def test_the_shipped_report_reproduces_at_this_revision_on_its_first_fold():
     assert plan.fold == shipped["fold_of"]
     model = next(
         p
-        for p in predictors(data, scenario, True, shipped["budget"], shipped["replications"], 4, shipped["seed"])
+        for p in predictors(
+            data, scenario, True, shipped["budget"], shipped["replications"], 4, shipped["seed"]
+        )
         if p.name == "model (single_text)"
     )
     train, held_out = plan.split(0)
     fit = model.prepare().fit(train, held_out)
     fold = shipped["calibrated"]["model (single_text)"][0]
     assert fit.info["coefficients"] == fold["coefficients"] and fit.info["loss"] == fold["loss"]
-    assert fit.probability.to_dict() == {s: shipped["out_of_fold"]["model (single_text)"][s] for s in held_out}
+    assert fit.probability.to_dict() == {
+        s: shipped["out_of_fold"]["model (single_text)"][s] for s in held_out
+    }
