@@ -88,6 +88,7 @@ def test_select_command_writes_the_report_and_does_not_depend_on_the_workers(toy
     folder = tmp_path / "b" / "selection" / "toy-k3-i2-s0-r2-b3-all+prior"
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["scores"] == two["scores"] and metrics["chosen"] == two["chosen"]
+    assert metrics["produced_by"]["command"].startswith("wcitsim select ")
     assert metrics["fold_of"] and set(metrics["out_of_fold"]) == set(two["scores"])
     assert metrics["candidates"]["prior"] == {"row": "model (single_text), prior sd 0.25", "prior_sd": 0.25,
                                               "held": []}  # fmt: skip

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wcitsim._version import __version__
 from wcitsim.cli import main
 from wcitsim.data import Dataset, load_dataset
 from wcitsim.io.scenario import load_scenario
@@ -365,6 +366,10 @@ def test_validate_command_writes_the_report(tmp_path, capsys):
         assert heading in report
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["folds"] == 3 and len(metrics["fold_of"]) == 100
+    made = metrics["produced_by"]  # what made it, as the report's first line says
+    assert made["command"].startswith("wcitsim validate ") and "--prior-sd 0.25" in made["command"]
+    assert made["wcitsim_version"] == __version__ and f"(wcitsim {__version__}, git " in report
+    assert made["git_revision"] is None or made["git_revision"] in report
     assert folder.name.endswith("-b3-p0.25-held1-" + hashlib.sha1(b"signing.conformity").hexdigest()[:6])
     assert metrics["prior_sd"] == 0.25
     assert metrics["held"] == ["signing.conformity"] and "Held at their prior's centre" in report

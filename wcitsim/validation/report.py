@@ -351,6 +351,11 @@ def run_keys(scenario, plan, reps: int) -> dict:
     }
 
 
+def produced_by(command: str) -> dict:
+    """What made a validation's ``metrics.json``: the command, the wcitsim version and the git revision."""
+    return {"command": command, "wcitsim_version": __version__, "git_revision": git_revision()}
+
+
 def write_validation(v: Validation, out: Path, command: str) -> Path:
     """Write ``OUT/validation/<id>/`` (report.md, metrics.json, figures) atomically; return the folder."""
     final = Path(out) / "validation" / validation_id(v)
@@ -358,6 +363,7 @@ def write_validation(v: Validation, out: Path, command: str) -> Path:
         scores, comparisons = v.scores(), v.comparisons()
         metrics = {
             **run_keys(v.scenario, v.plan, v.reps),
+            "produced_by": produced_by(command),
             "budget": v.budget if v.tuned else None,
             "quick": v.quick,
             "prior_sd": None if math.isinf(v.prior_sd) else v.prior_sd,

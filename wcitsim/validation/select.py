@@ -38,7 +38,7 @@ from wcitsim.validation.calibrate import hold, parameters_for
 from wcitsim.validation.candidates import CANDIDATES, Candidate
 from wcitsim.validation.crossval import FoldPlan, _pool, make_folds, seated_known
 from wcitsim.validation.fit import with_prior
-from wcitsim.validation.report import comparison_table, run_keys
+from wcitsim.validation.report import comparison_table, produced_by, run_keys
 
 __all__ = ["CANDIDATES", "SELECTED", "Candidate", "Selection", "select_calibration", "write_selection"]
 
@@ -240,6 +240,7 @@ def write_selection(sel: Selection, out: Path, command: str) -> Path:
         scores, comparisons = sel.scores(), sel.comparisons()
         metrics = {
             **run_keys(sel.scenario, sel.plan, sel.reps),
+            "produced_by": produced_by(command),
             "inner_folds": sel.inner_k,
             "budget": sel.budget,
             "candidates": {
