@@ -26,13 +26,13 @@ docs/validation.md, "A chair who drafts only what has consensus", quotes it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from wcitsim.cli import OneLineParser
 from wcitsim.core.conference import Conference
 from wcitsim.core.rules import delegation_votes, objections
 from wcitsim.core.streams import Streams, replication_seeds
@@ -64,13 +64,6 @@ def clause_shares(scenario, data, clause: str, reps: int, seed: int) -> dict:
         "yes": share(votes == 1),
         "moved": float(conference.moved[:, k].mean()),
     }
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line and exit status 2, as ``wcitsim`` gives them."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,6 @@ docs/validation.md, "The objection threshold fitted", quotes it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -39,14 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
+from wcitsim.cli import OneLineParser
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.errors import WcitsimError
-from wcitsim.experiments.instruments import vote_mismatch
 from wcitsim.experiments.runner import run_outcome
 from wcitsim.io.scenario import load_scenario
-from wcitsim.metrics import log_loss
-from wcitsim.validation.calibrate import hold, parameters_for, prior_penalty
+from wcitsim.validation.calibrate import check_vote_weight, hold, loss_terms, parameters_for, prior_penalty
 
 #: The replications of every evaluation in a validation's calibration (wcitsim.validation.predictors).
 CALIBRATION_REPS = 16
@@ -56,13 +54,6 @@ DEFAULT_GRID = "0,0.01,0.025,0.05,0.1,0.15,0.2"
 
 class BadRun(ValueError):
     """Input this script cannot profile; the message says why."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line and exit status 2, as ``wcitsim`` gives them."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def parse_grid(text: str) -> list[float]:
@@ -131,26 +122,21 @@ def terms(scenario, data, train: list[str], run: dict, coefficients: dict, claus
     """The loss's terms on ``train`` and what the conference did, for the run's scenario with ``coefficients``."""
     world = build_world(scenario, data)
     outcome = run_outcome(world, replication_seeds(run["seed"], CALIBRATION_REPS), trace=False, measure=False)
-    rows = [world.iso3.index(s) for s in train]
-    p = outcome.probability.mean(axis=0)[rows]
-    y = (data.record.loc[train, "decision"] == "signed").to_numpy()
-    final = world.agenda.final_acts
-    comparable = np.isfinite(final)
-    ids = list(world.agenda.ids)
-    vote = vote_mismatch(world, outcome, data.facts) if run["vote_weight"] else 0.0
+    loss = loss_terms(world, outcome, data, train, vote_weight=run["vote_weight"])  # as the calibration's
     fitted = [p for p in parameters_for(scenario) if p.path in coefficients]
     unit = [p.to_unit(coefficients[p.path]) for p in fitted]
+    final, ids = world.agenda.final_acts, list(world.agenda.ids)
     out = {
-        "log_loss": log_loss(p, y),
-        "text": float(np.mean(outcome.text[:, comparable] != final[comparable])) if comparable.any() else 0.0,
-        "vote": run["vote_weight"] * (vote or 0.0),
+        "log_loss": loss["fit"],
+        "text": loss["text"],
+        "vote": loss["vote"],
         "prior": float(prior_penalty(unit, fitted, run["prior_sd"], len(train))),
         "moved": float(outcome.moved[:, ids.index(clause)].mean()),
         "scope": float(np.mean(outcome.text[:, ids.index("scope")] == final[ids.index("scope")]))
         if "scope" in ids
         else float("nan"),
     }
-    out["total"] = out["log_loss"] + out["text"] + out["vote"] + out["prior"]
+    out["total"] = sum(loss.values()) + out["prior"]
     return out
 
 
@@ -180,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         model = f"model ({scenario.protocol.name})"
         run = read_run(args.metrics, model)
         base = hold(scenario, run["held"])
+        check_vote_weight(base, data, run["vote_weight"])  # the run's vote must be one this scenario casts
         seated = set(build_world(base, data).iso3)
         if unseated := sorted(set(run["fold_of"]) - seated):
             raise BadRun(

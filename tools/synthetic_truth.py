@@ -49,7 +49,6 @@ seeds of the calibration's common random numbers and of its predictions).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -60,6 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wcitsim.cli import OneLineParser
 from wcitsim.core.world import build_world, replication_seeds
 from wcitsim.data import default_data_dir, load_dataset
 from wcitsim.errors import UsageError, WcitsimError
@@ -242,13 +242,6 @@ def _matching(folder: Path, expected: dict) -> dict | None:
                 "use another --out)"
             )
     return metrics
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line and exit status 2, as ``wcitsim`` gives them."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:

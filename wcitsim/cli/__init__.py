@@ -24,6 +24,7 @@ __all__ = [
     "ENVIRONMENT",
     "LINE_BREAKS",
     "MAX_MESSAGE",
+    "OneLineParser",
     "build_parser",
     "main",
     "main_entry",
@@ -67,7 +68,7 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit status 2."""
 
     def error(self, message: str) -> None:
@@ -82,9 +83,9 @@ def one_line(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every ``wcitsim`` command."""
-    parser = _Parser(prog="wcitsim", description="An agent-based model of WCIT-12 (Dubai, 2012).")
+    parser = OneLineParser(prog="wcitsim", description="An agent-based model of WCIT-12 (Dubai, 2012).")
     parser.add_argument("--version", action=_Version, help="show program's version number and exit")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     for add in COMMANDS:
         add(commands)
     return parser

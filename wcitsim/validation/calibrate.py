@@ -63,6 +63,7 @@ __all__ = [
     "calibrate",
     "check_vote_weight",
     "hold",
+    "loss_terms",
     "minimise",
     "parameters_for",
     "prior_penalty",
@@ -98,17 +99,26 @@ def scenario_loss(
     world = build_world(scenario, data)
     seeds = replication_seeds(seed, replications)
     outcome = runner(world, seeds) if runner else run_outcome(world, seeds, trace=False, measure=False)
+    return sum(loss_terms(world, outcome, data, states, metric, text_weight, vote_weight).values())
+
+
+def loss_terms(
+    world, outcome, data: Dataset, states: Sequence[str], metric: str = "log_loss",
+    text_weight: float = TEXT_WEIGHT, vote_weight: float = 0.0,
+) -> dict[str, float]:  # fmt: skip
+    """The terms :func:`scenario_loss` sums, for replications already run: ``fit`` (the mean log-loss or
+    Brier score over ``states``), ``text`` (× ``text_weight``) and ``vote`` (× ``vote_weight``)."""
     probability = pd.Series(outcome.probability.mean(axis=0), index=list(world.iso3))
     p = probability.loc[list(states)].to_numpy()
     y = (data.record.loc[list(states), "decision"] == "signed").to_numpy()
-    score = log_loss(p, y) if metric == "log_loss" else brier(p, y)
+    terms = {"fit": log_loss(p, y) if metric == "log_loss" else brier(p, y), "text": 0.0, "vote": 0.0}
     final = world.agenda.final_acts
     comparable = np.isfinite(final)
     if text_weight and comparable.any():
-        score += text_weight * float(np.mean(outcome.text[:, comparable] != final[comparable]))
+        terms["text"] = text_weight * float(np.mean(outcome.text[:, comparable] != final[comparable]))
     if vote_weight:
-        score += vote_weight * vote_mismatch(world, outcome, data.facts)
-    return score
+        terms["vote"] = vote_weight * vote_mismatch(world, outcome, data.facts)
+    return terms
 
 
 def check_vote_weight(scenario: Scenario, data: Dataset, vote_weight: float) -> None:
@@ -189,11 +199,11 @@ def calibrate(
             f"{scenario.source}: calibration needs seated states whose decision is known; none given"
         )
     if start == "scenario":
+        given = [current(scenario, p) for p in parameters]
         x0 = [
-            p.to_unit(current(scenario, p)) if math.isfinite(current(scenario, p)) else 0.5
-            for p in parameters
+            min(max(p.to_unit(v), 0.0), 1.0) if math.isfinite(v) else 0.5
+            for p, v in zip(parameters, given, strict=True)
         ]
-        x0 = [min(max(x, 0.0), 1.0) for x in x0]
     else:
         x0 = [0.5] * len(parameters)
     begin = time.perf_counter()

@@ -118,9 +118,7 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
                 f"expected a start within the range the calibration searches, {p.lo:g} to {p.hi:g}"
             )
         out.append(OBJECTION_THRESHOLD)
-    for p in MECHANISM_PARAMETERS:
-        if current(scenario, p) not in (0.0, None) and math.isfinite(current(scenario, p)):
-            out.append(p)
+    out += [p for p in MECHANISM_PARAMETERS if math.isfinite(v := current(scenario, p)) and v != 0.0]
     return tuple(out)
 
 
@@ -148,17 +146,8 @@ def current(scenario: Scenario, parameter: Parameter) -> float:
     A mechanism's default is 0 (off), so an unwritten mechanism is not fitted; a
     covariate weight the seeder does not name is NaN.
     """
-    node = scenario.raw
-    for key in parameter.path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return _effective(scenario, parameter.path)
-        node = node[key]
-    return float(node)
-
-
-def _effective(scenario: Scenario, path: str) -> float:
     node = scenario
-    for key in path.split("."):
+    for key in parameter.path.split("."):
         node = node.get(key) if isinstance(node, dict) else getattr(node, key, None)
         if node is None:
             return float("nan")
