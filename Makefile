@@ -40,10 +40,11 @@ run: $(STAMP)
 data: $(STAMP)
 	@$(VENV)/bin/wcitsim data
 
-lint: $(STAMP)  # ruff, and the architecture's import contracts (pyproject.toml)
+lint: $(STAMP)  # ruff, the architecture's import contracts (pyproject.toml), nothing newer than Python 3.12
 	@$(VENV)/bin/ruff check wcitsim tests benchmarks tools scenarios/scripts
 	@$(VENV)/bin/ruff format --check wcitsim tests benchmarks tools scenarios/scripts
 	@$(VENV)/bin/lint-imports --no-cache
+	@$(VENV)/bin/vermin -q --no-tips --violations -t=3.12- wcitsim tests benchmarks tools scenarios/scripts  # requires-python
 
 test: lint
 	@$(VENV)/bin/python -m pytest -q

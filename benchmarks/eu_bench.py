@@ -44,6 +44,7 @@ from wcitsim.core.protocols import PROTOCOLS, ExpectedUtility, _params
 from wcitsim.core.world import Streams, build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.files import machine_cores
 from wcitsim.io.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +138,7 @@ def main() -> None:
     old = previous_module()
     if old is not None:
         figures[f"previous path ({PREVIOUS})"] = rate(previous_run(world, old), args.previous_reps, 1)
-    cores = os.process_cpu_count() or 1
+    cores = machine_cores()
     with environment("WCITSIM_THREADS", str(cores)):
         threaded = rate(current, args.reps, args.repeats)
     for name, (wall, cpu) in figures.items():

@@ -47,6 +47,7 @@ from wcitsim.core.protocols import exchange
 from wcitsim.core.world import Streams, build_world, replication_seeds
 from wcitsim.data import load_dataset
 from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.files import machine_cores
 from wcitsim.io.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +139,7 @@ def main() -> None:
     )
     for name, rate in rates.items():
         print(f"  {name:<68} {rate:8.3f} replications/s  ({rate / today:5.1f}× today's)")
-    cores = os.process_cpu_count() or 1
+    cores = machine_cores()
     rate, busy = threaded_rate(max(args.reps, 4 * cores), args.repeats, cores)
     print(
         f"  {f'default on {cores} threads (WCITSIM_THREADS={cores}), wall time':<68} {rate:8.3f} replications/s"

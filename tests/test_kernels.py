@@ -3,7 +3,6 @@ populations keep the states they clone."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from wcitsim.data import load_dataset
 from wcitsim.data.synthetic import clone_labels, copy_numbers, synthetic_rows
 from wcitsim.errors import ScenarioError, UsageError
 from wcitsim.experiments.runner import run_outcome
+from wcitsim.io.files import machine_cores
 from wcitsim.io.scenario import load_scenario
 from wcitsim.model.reference import run_reference
 
@@ -372,7 +372,7 @@ def test_the_silhouettes_by_cell_by_cluster_and_by_difference_are_numpys(x):
 
 def test_the_threads_come_from_the_environment_or_the_cores(monkeypatch):
     monkeypatch.delenv("WCITSIM_THREADS", raising=False)
-    assert kernels.threads(1000) == (os.process_cpu_count() or 1)
+    assert kernels.threads(1000) == machine_cores()
     assert kernels.threads(1) == 1  # never more threads than replications
     monkeypatch.setenv("WCITSIM_THREADS", "3")
     assert (kernels.threads(2), kernels.threads(8)) == (2, 3)

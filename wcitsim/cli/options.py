@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import functools
 import math
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import fields
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wcitsim.errors import UsageError
+from wcitsim.io.files import machine_cores
 
 __all__ = [
     "CORES",
@@ -95,7 +95,7 @@ def _schema_bound(name: str) -> int:
 
 
 #: The cores this process may use: the bound of every count of worker processes.
-CORES = os.process_cpu_count() or 1
+CORES = machine_cores()
 #: The module's constants read from the scenario schema when first asked for: ``MAX_REPLICATIONS``, the most
 #: replications one run may ask for (``run.replications``), and ``MAX_SESSIONS``, the most negotiating
 #: sessions (``run.sessions``).

@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from wcitsim.errors import UsageError
+from wcitsim.io.files import machine_cores
 
 __all__ = [
     "DENSE_MAX",
@@ -88,7 +89,7 @@ def threads(reps: int) -> int:
             raise UsageError(f"WCITSIM_THREADS (environment): {value!r}; expected a whole number, 1 or more")
         wanted = int(value)
     else:
-        wanted = os.process_cpu_count() or 1
+        wanted = machine_cores()
     return max(1, min(wanted, reps))
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "CannotWrite",
     "json_default",
     "json_text",
+    "machine_cores",
     "machine_memory",
     "remove_abandoned",
     "staged_folder",
@@ -163,6 +164,16 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with writing_atomically(path) as handle:
         handle.write(text)
+
+
+def machine_cores() -> int:
+    """The cores this process may use: its CPU affinity where the system has one (``os.process_cpu_count``
+    from Python 3.13), else every core; at least 1."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1  # novermin (guarded: Python 3.13 and newer)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def machine_memory() -> int:
