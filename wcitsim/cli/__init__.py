@@ -15,7 +15,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 
-from wcitsim.cli import classroom, game, runs, scenarios, select, sweeps, teach, validate
+from wcitsim.cli import classroom, game, runs, scenarios, scorecard, select, sweeps, teach, validate
 from wcitsim.cli.options import Commands
 from wcitsim.errors import WcitsimError
 
@@ -38,6 +38,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     validate.add_validate,
     validate.add_calibrate,
     select.add_select,
+    scorecard.add_scorecard,
     runs.add_explain,
     sweeps.add_sweep,
     game.add_game,
@@ -121,5 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
-    """Entry point of the ``wcitsim`` script."""
-    sys.exit(main())
+    """Entry point of the ``wcitsim`` script.
+
+    A reader that stops early (``wcitsim data | head``) closes the pipe: the rest of
+    the output is dropped without a traceback, and the exit status is 1, as
+    Python's own documentation recommends for SIGPIPE.
+    """
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit writes nowhere
+        status = 1
+    sys.exit(status)

@@ -165,6 +165,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         )
     print(f"  {verdict(scores, comparisons)}")
     print(f"  report: {folder / 'report.md'}")
+    print(f"  the model's targets, met or missed: wcitsim scorecard {folder} (with other fold seeds' folders)")
     return 0
 
 

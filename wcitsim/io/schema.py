@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import os
 import re
@@ -39,6 +40,7 @@ __all__ = [
     "build",
     "fail",
     "read_extending",
+    "read_json",
     "read_text",
     "read_toml",
     "shown",
@@ -146,6 +148,20 @@ def read_toml(path: Path, error: type[WcitsimError], expected: str) -> dict:
         raise error(f"{path}: not valid TOML ({err})") from None
     if _depth(data) > MAX_DEPTH:
         raise error(f"{path}: nested more than {MAX_DEPTH} deep; {deep}")
+    return data
+
+
+def read_json(path: Path, error: type[WcitsimError], expected: str) -> dict:
+    """A user's JSON object as a dict, every failure one line (see :func:`read_text`)."""
+    text = read_text(path, error, expected)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to parse; expected {expected}") from None
+    except ValueError as err:
+        raise error(f"{path}: not valid JSON ({err}); expected {expected}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: holds a JSON {type(data).__name__}, not an object; expected {expected}")
     return data
 
 
