@@ -215,5 +215,9 @@ def test_a_clause_voted_in_few_replications_is_not_shown_as_never_voted():
 
     clause = {"id": "security", "modal": 0.5, "final_acts": 0.5, "final_acts_label": "Art. 5A",
               "match_share": 1.0, "modal_label": "Art. 5A", "votes_mean": [107.0, 28.0, 9.0]}  # fmt: skip
-    assert "voted in <1 % (107–28–9)" in _format_clause({**clause, "contested_share": 1 / 200})
-    assert "voted in 28 % (107–28–9)" in _format_clause({**clause, "contested_share": 0.28})
+    assert "voted in <1 % (107–28–9 for–against–abstaining of 144 present)" in _format_clause(
+        {**clause, "contested_share": 1 / 200}
+    )
+    assert "voted in 28 % (107–28–9 for–against–abstaining of 144 present)" in _format_clause(
+        {**clause, "contested_share": 0.28}
+    )

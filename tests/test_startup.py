@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,15 @@ def test_check_refuses_and_counts_as_building_the_world_does(change, tmp_path):
     seated = check_world(scenario, tables.codes, set(tables.columns), tables.numeric)
     assert delegation_count(scenario, len(seated)) == world.n
     assert change.get("population") or tuple(seated) == world.iso3
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``wcitsim data | true``: the pipe is closed before anything is written; the command ends quietly, status 1."""
+    done = subprocess.run(
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -m wcitsim data | true; exit ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (1, "")

@@ -63,7 +63,7 @@ def _format_clause(clause: dict) -> str:
         y, n, a = clause["votes_mean"]
         voted = 100 * clause["contested_share"]
         shown = "<1" if 0 < voted < 1 else f"{voted:.0f}"  # a vote in 1 of 200 replications is not "0 %"
-        vote = f"; voted in {shown} % ({y:.0f}–{n:.0f}–{a:.0f})"
+        vote = f"; voted in {shown} % ({y:.0f}–{n:.0f}–{a:.0f} for–against–abstaining of {y + n + a:.0f} present)"
     if clause.get("declared_share"):
         vote += f"; declared adopted by the chair's show of hands in {100 * clause['declared_share']:.0f} %"
     return f"    {clause['id']:<13} {mark} {clause['modal_label']}{share}; Final Acts: {fa}{vote}"

@@ -333,7 +333,8 @@ def record_vote_line(vote: dict) -> str:
     supporters = ", ".join(f"{k} {v:.0%}" for k, v in list(vote["supporters"].items())[:3]) or "none"
     return (
         f"the record's vote ({vote['clause']}, {r['yes']}–{r['no']}–{r['abstain']} on {r['moved_by']}'s motion): "
-        f"this floor {y:.0f}–{n:.0f}–{a:.0f} of {r['yes'] + r['no'] + r['abstain']} (error {vote['mae']:.1f} a count), "
+        f"this floor {y:.0f}–{n:.0f}–{a:.0f} scaled to the {r['yes'] + r['no'] + r['abstain']} who voted "
+        f"(error {vote['mae']:.1f} a count), "
         f"passing in {vote['share_passes']:.0%}; strongest supporter {supporters}; to a vote in "
         f"{vote['share_to_vote']:.0%}, adopted by a motion from the floor in {vote['share_adopted_by_motion']:.0%}"
         + (f" (the yes-voter with most at stake: {movers})" if movers else "")
