@@ -83,3 +83,5 @@ def test_the_citation_file_names_the_version_and_licence_the_package_declares():
     assert fields["license"] == project["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
     assert "WCIT-12" in fields["title"] and "meta.json" in cff  # how to report what was run
+    newest = re.search(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    assert newest and newest.group(1) == project["version"]  # the changelog opens with the version installed
