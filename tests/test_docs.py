@@ -6,6 +6,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ def _blocks(language: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("page", "code"), _blocks("python"), ids=lambda v: v if v.endswith(".md") else "")
 def test_python_blocks_run(page, code, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
+    code = textwrap.dedent(code)  # a block inside a list item is indented with it
     exec(compile(code, f"{page}:python-block", "exec"), {"__name__": "__doc_example__"})
 
 

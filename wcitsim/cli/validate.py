@@ -165,7 +165,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         )
     print(f"  {verdict(scores, comparisons)}")
     print(f"  report: {folder / 'report.md'}")
-    print(f"  the model's targets, met or missed: wcitsim scorecard {folder} (with other fold seeds' folders)")
+    print(
+        f"  the model's targets, met or missed: wcitsim scorecard {folder} (with other fold seeds' folders)"
+    )
     return 0
 
 

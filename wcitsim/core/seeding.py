@@ -160,7 +160,8 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     x̄_g^f is the mean index of the group's members. A state's position departs
     from its group's proposal only as far as its covariates depart from its
     group's; a group without an anchor on a clause, or a state in no group,
-    takes σ(−γ·x_i^f). Saliences and capabilities as in ``anchors``.
+    takes σ(−γ·x_i^f). The economic clauses take their own slope where
+    ``seeder.economic_slope`` is given, else γ. Saliences and capabilities as in ``anchors``.
     """
     cfg, groups_cfg = scenario.seeder, scenario.groups
     group = primary_groups(states, groups_cfg.order)
@@ -175,8 +176,14 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     position = np.empty((n, k))
     weight = np.ones((n, k))
     for j, clause in enumerate(agenda.ids):
-        x = index["economic" if clause in economic else "governance"]
-        position[:, j] = 1.0 / (1.0 + np.exp(cfg.covariate_slope * x))
+        family = "economic" if clause in economic else "governance"
+        x = index[family]
+        slope = (
+            cfg.economic_slope
+            if family == "economic" and cfg.economic_slope is not None
+            else cfg.covariate_slope
+        )
+        position[:, j] = 1.0 / (1.0 + np.exp(slope * x))
         for g in np.unique(group):
             table = groups_cfg.anchors.get(g, {})
             if not table.get(clause):  # no anchor, or an empty one ([], a variant's)
@@ -184,9 +191,7 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
             anchor, w = table[clause]
             rows = group == g
             centred = x[rows] - x[rows].mean()
-            position[rows, j] = 1.0 / (
-                1.0 + np.exp(-(_logit(np.float64(anchor)) - cfg.covariate_slope * centred))
-            )
+            position[rows, j] = 1.0 / (1.0 + np.exp(-(_logit(np.float64(anchor)) - slope * centred)))
             weight[rows, j] = w
     return Seed(
         position=position,

@@ -46,6 +46,13 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
             f"{src}: seeder.fit_economic_weights: true, but seeder.economic_weights has no weight to fit "
             "(the UNGA ideal point's stays 1: it sets the scale); expected weights of other covariates, or false"
         )
+    if scenario.seeder.economic_slope is not None and not (
+        scenario.seeder.name == "tabled" and scenario.seeder.economic_clauses
+    ):
+        raise ScenarioError(
+            f"{src}: seeder.economic_slope: {scenario.seeder.economic_slope:g}, but only the 'tabled' seeder's "
+            "economic clauses take it; expected seeder.name = 'tabled' with seeder.economic_clauses, or no economic_slope"
+        )
     clauses = {c.id for c in scenario.agenda.active}
     for clause in scenario.seeder.economic_clauses:
         if clause not in clauses:

@@ -124,6 +124,7 @@ class Seeder:
     economic_clauses: tuple[str, ...] = spec(factory=tuple, doc="clauses on the economic index ('tabled')")
     economic_weights: dict[str, float] = spec(factory=dict, lo=-10.0, hi=10.0, doc="its z-score weights")
     fit_economic_weights: bool = spec(False, doc="calibrate economic_weights (but the UNGA ideal point's)")
+    economic_slope: float | None = spec(None, lo=0.0, hi=20.0, doc="its own γ, fitted where given ('tabled')")
 
 
 @dataclass(frozen=True, kw_only=True)

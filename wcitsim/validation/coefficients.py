@@ -19,6 +19,7 @@ from wcitsim.io.scenario import Scenario
 
 __all__ = [
     "DEFAULT_PARAMETERS",
+    "ECONOMIC_SLOPE",
     "MECHANISM_PARAMETERS",
     "OBJECTION_THRESHOLD",
     "Parameter",
@@ -78,6 +79,10 @@ MECHANISM_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("signing.lost_vote", 0.0, 2.0),
 )
 
+#: The economic clauses' own slope, fitted where ``seeder.economic_slope`` is given: reaching below the
+#: default slope's range, to a nearly flat spread of the economic index around each group's proposal.
+ECONOMIC_SLOPE = Parameter("seeder.economic_slope", 0.1, 12.0, log=True)
+
 #: The consensus test's threshold (a delegation objects to a clause that costs it more than
 #: this, normalised salience × distance), fitted where ``voting.fit_objection_threshold`` is set.
 #: 0 is the strictest test (any loss is an objection); 0.2 lets nearly every clause pass.
@@ -89,7 +94,8 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
 
     The ``tabled`` seeder has no anchor weight; its economic index's weights (but the
     scale-setting UNGA ideal point's) are fitted where ``seeder.fit_economic_weights`` is
-    set, and otherwise keep the scenario's values; a mechanism's coefficient is fitted
+    set, and otherwise keep the scenario's values; the economic clauses' own slope where
+    ``seeder.economic_slope`` is given; a mechanism's coefficient is fitted
     only where the scenario switches the mechanism on (a coefficient ≠ 0), so an
     ablation is one line in a scenario, and calibrating it fits nothing extra; the
     consensus test's objection threshold where ``voting.fit_objection_threshold`` is set.
@@ -110,6 +116,8 @@ def parameters_for(scenario: Scenario) -> tuple[Parameter, ...]:
             for name in scenario.seeder.economic_weights
             if name != SCALE_COVARIATE
         ]
+    if scenario.seeder.economic_slope is not None:
+        out.append(ECONOMIC_SLOPE)
     if scenario.voting.fit_objection_threshold:
         value, p = scenario.voting.objection_threshold, OBJECTION_THRESHOLD
         if not p.lo <= value <= p.hi:
