@@ -59,7 +59,7 @@ def metrics(
             },
             "model, text predicted": {
                 "kind": "variant",
-                "text": {"share_all_but_one": text, "matches_mean": 6.8},
+                "text": {"share_all_but_one": text, "matches_mean": 6.8, "comparable": 8},
             },
         },
         "comparisons": [
@@ -147,12 +147,12 @@ def test_runs_of_different_scenarios_are_refused():
 
 def test_validations_that_differ_in_more_than_their_fold_seed_are_refused():
     with pytest.raises(
-        UsageError, match=r"^b: fold seed 0 again \(as in a\); expected one validation per fold seed"
+        UsageError, match=r"^b: seed: 0 again \(as in a\); expected one validation per fold seed"
     ):
         scorecard([("a", metrics()), ("b", metrics())])
     other = metrics(seed=1) | {"budget": 600}
     with pytest.raises(
-        UsageError, match=r"^b: budget 600, but a has 10; expected validations that differ in"
+        UsageError, match=r"^b: budget: 600, but a has 10; expected validations that differ in"
     ):
         scorecard([("a", metrics()), ("b", other)])
     selection = metrics() | {"inner_folds": 3, "chosen": ["all"]}
@@ -164,7 +164,7 @@ def test_a_malformed_run_names_the_file_and_the_target():
     broken = metrics()
     del broken["scores"]["model (single_text)"]["split"]
     with pytest.raises(
-        UsageError, match=r"^bad.json: the target 'split' cannot be read \(KeyError: 'split'\)"
+        UsageError, match=r"^bad.json: scores\['model \(single_text\)'\].split: missing; expected"
     ):
         scorecard([("bad.json", broken)])
     with pytest.raises(UsageError, match=r"^x.json: neither a validation's metrics.json nor a run's summary"):
@@ -285,7 +285,7 @@ def test_a_shipped_run_with_a_key_removed_names_the_target(tmp_path, capsys):
     (tmp_path / "metrics.json").write_text(json.dumps(broken), encoding="utf-8")
     assert main(["scorecard", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "the target 'tally' cannot be read (KeyError: 'tally_scaled')" in err
+    assert "scores['model (single_text)'].record_vote.tally_scaled: missing; expected the metrics.json" in err
 
 
 def test_every_shipped_run_is_of_the_baseline_as_it_is_now():
@@ -314,3 +314,94 @@ def test_the_budget_150_scorecard_differs_from_the_budget_600_one_only_in_the_te
         if a["verdict"] != b["verdict"]
     }
     assert differ == {"text": ("met in 1 of 2", "met")}
+
+
+M = "model (single_text)"
+
+
+def _set(path, value):
+    def edit(run):
+        node = run
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set(("scores", M, "accuracy"), 10**400), "scores['model (single_text)'].accuracy: 1000"),
+        (_set(("scores", M, "accuracy"), 5.0), "accuracy: 5.0; expected a number from 0 to 1"),
+        (_set(("scores", M, "accuracy"), True), "accuracy: True; expected a whole number or a number"),
+        (_set(("scores", M, "brier"), float("nan")), "brier: nan; expected a number from 0 to 1"),
+        (_set(("scores", M, "record_vote", "share_adopted_by_motion"), 7.0), "share_adopted_by_motion: 7.0"),
+        (_set(("scores", M, "split", "signed_expected"), float("inf")), "signed_expected: inf"),
+        (_set(("seed",), [0]), "seed: [0]; expected a whole number"),
+        (_set(("seed",), None), "seed: None; expected a whole number"),
+        (_set(("seed",), "0"), "seed: '0'; expected a whole number"),
+        (_set(("scenario",), 5), "scenario: 5; expected a string"),
+        (_set(("comparisons",), []), "comparisons: no comparison model (single_text) − no conference"),
+        (_set(("scores", "compromise", "kind"), "model"), "scores: 2 rows of kind 'model'; expected one"),
+        (_set(("comparisons", 0, "brier", "interval"), [0.1]), "interval: 1 values; expected 2"),
+    ],
+)
+def test_an_impossible_or_missing_value_is_refused_naming_its_key(tmp_path, capsys, edit, message):
+    run = json.loads((CARD[0] / "metrics.json").read_text(encoding="utf-8"))
+    edit(run)
+    (tmp_path / "metrics.json").write_text(
+        json.dumps(run), encoding="utf-8"
+    )  # NaN and Infinity as JSON has them
+    assert main(["scorecard", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("poles", "message"),
+    [
+        ({"3": 5.0}, "poles_opening['3']: 5.0; expected a number from 0 to 1"),
+        ({"3": 0.5, "3.0": 0.5}, "poles_opening['3.0']: a count '3.0'; expected a whole number from 1, once"),
+        ({"3": 1.0, "2": -0.5}, "poles_opening['2']: -0.5"),
+        ({"3": 0.5, "2": 0.2}, "poles_opening: shares summing to 0.7; expected shares summing to 1"),
+        ({}, "poles_opening: shares summing to 0"),
+        ({"inf": 1.0}, "a count 'inf'"),
+    ],
+)
+def test_a_field_whose_poles_are_not_a_distribution_is_refused(tmp_path, capsys, poles, message):
+    run = json.loads((CARD[2] / "summary.json").read_text(encoding="utf-8"))
+    run["field"]["interest"]["poles_opening"] = poles
+    (tmp_path / "summary.json").write_text(json.dumps(run), encoding="utf-8")
+    assert main(["scorecard", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_the_verdict_is_read_from_the_interval_not_from_the_stored_words():
+    run = metrics()
+    for c in run["comparisons"][:2]:
+        c["brier"] |= {"difference": 0.02, "interval": [0.01, 0.03], "verdict": "better"}
+    assert verdicts(run)["conference_matters"] == "missed"
+
+
+def test_two_run_summaries_a_folder_with_both_files_and_a_long_name_are_refused(tmp_path, capsys):
+    assert main(["scorecard", str(CARD[2]), str(CARD[2] / "summary.json")]) == 2
+    assert "a second run summary; expected at most one" in capsys.readouterr().err
+    for name in ("metrics.json", "summary.json"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    assert main(["scorecard", str(tmp_path)]) == 2
+    assert "holds both metrics.json and summary.json" in capsys.readouterr().err
+    assert main(["scorecard", "a" * 300]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("File name too long" in err or "file not found" in err), err
+
+
+def test_what_validate_json_printed_is_refused_with_where_to_look(tmp_path, capsys):
+    printed = {"verdict": "", "folds": 10, "scores": {}, "comparisons": [], "output": "results/validation/x"}
+    (tmp_path / "v.json").write_text(json.dumps(printed), encoding="utf-8")
+    printed.pop("comparisons")
+    (tmp_path / "w.json").write_text(json.dumps(printed), encoding="utf-8")
+    for name in ("v.json", "w.json"):
+        assert main(["scorecard", str(tmp_path / name)]) == 2
+        assert "expected the metrics.json in the folder it names under 'output'" in capsys.readouterr().err

@@ -244,3 +244,42 @@ def test_an_objection_threshold_start_out_of_range_is_refused_and_an_unwritten_o
     assert ca.start == cb.start and ca.values == cb.values
     # an unwritten mechanism is off (its default 0), so it is not fitted
     assert not any(p.path == "protocol.alignment" for p in parameters_for(a))
+
+
+def test_the_economic_clauses_own_slope_moves_them_alone_by_hand():
+    """seed_tabled with seeder.economic_slope: p = σ(logit(a_g) − γ_e·(x_i − x̄_g)) on the economic clauses, the
+    governance clauses unchanged; at γ_e = γ the seeding is the baseline's, bit for bit."""
+    from wcitsim.core.seeding import covariate_index, primary_groups
+
+    base = load_scenario("wcit2012")
+    same = build_world(base.replace(**{"seeder.economic_slope": base.seeder.covariate_slope}), DATA)
+    assert np.array_equal(same.position, build_world(base, DATA).position)
+    flat = build_world(base.replace(**{"seeder.economic_slope": 0.5}), DATA)
+    ids = list(flat.agenda.ids)
+    economic = [ids.index(c) for c in base.seeder.economic_clauses]
+    others = [j for j in range(len(ids)) if j not in economic]
+    assert np.array_equal(flat.position[:, others], same.position[:, others])
+    # Russia on the right of access, from the RCC's anchor and its distance from the RCC's mean index
+    states = DATA.states.loc[list(flat.iso3)]
+    x = covariate_index(states, base.seeder.economic_weights, base.seeder.log_covariates)
+    rcc = primary_groups(states, base.groups.order) == "RCC"
+    rus, k = list(flat.iso3).index("RUS"), ids.index("access_right")
+    anchor = base.groups.anchors["RCC"]["access_right"][0]
+    want = 1 / (1 + np.exp(-(np.log(anchor / (1 - anchor)) - 0.5 * (x[rus] - x[rcc].mean()))))
+    assert flat.position[rus, k] == pytest.approx(want, rel=1e-12)
+    assert (
+        flat.position[rus, k] > 0.5 > same.position[rus, k]
+    )  # a yes with the flat slope, a no with the baseline's
+
+
+def test_the_economic_slope_is_fitted_where_given_and_only_by_the_tabled_seeder():
+    scenario = load_scenario("economic_slope")
+    added = {p.path for p in parameters_for(scenario)} - {
+        p.path for p in parameters_for(load_scenario("wcit2012"))
+    }
+    assert added == {"seeder.economic_slope"}
+    slope = next(p for p in parameters_for(scenario) if p.path == "seeder.economic_slope")
+    assert (slope.lo, slope.hi, slope.log) == (0.1, 12.0, True)
+    anchors = load_scenario("wcit2012").replace(**{"seeder.name": "anchors", "seeder.economic_slope": 2.0})
+    with pytest.raises(ScenarioError, match=r"seeder\.economic_slope: 2, but only the 'tabled' seeder's"):
+        build_world(anchors, DATA)

@@ -15,16 +15,22 @@ FILES = ("metrics.json", "summary.json")
 
 
 def resolve(path: Path) -> Path:
-    """The JSON file a path names: the file itself, or the metrics.json or summary.json in a folder."""
-    if not path.is_dir():
-        return path
-    for name in FILES:
-        if (path / name).is_file():
-            return path / name
-    raise UsageError(
-        f"{path}: a folder with neither {' nor '.join(FILES)}; expected a validation's folder "
-        "(wcitsim validate --out), a run's (wcitsim run), or one of those files"
-    )
+    """The JSON file a path names: the file itself, or the one metrics.json or summary.json in a folder."""
+    try:
+        if not path.is_dir():
+            return path  # reading it says what is wrong with it
+        found = [path / name for name in FILES if (path / name).is_file()]
+    except OSError as err:  # a folder that cannot be searched, a name too long
+        raise UsageError(f"{path}: cannot be read ({err.strerror}); expected {WHAT}") from None
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise UsageError(f"{path}: holds both {' and '.join(FILES)}; expected one of them, named")
+    raise UsageError(f"{path}: a folder with neither {' nor '.join(FILES)}; expected {WHAT}")
+
+
+#: What a path must name.
+WHAT = "a validation's folder (wcitsim validate --out), a run's (wcitsim run), or one of their JSON files"
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:

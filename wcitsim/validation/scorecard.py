@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wcitsim.errors import UsageError
+from wcitsim.io.jsonfile import JsonFile
+from wcitsim.io.schema import shown
 
 __all__ = [
     "RECORD_SPLIT",
@@ -71,13 +73,26 @@ def kind_of(payload: dict) -> str | None:
     return None
 
 
-def _model(m: dict) -> str:
-    return next(name for name, s in m["scores"].items() if s.get("kind") == "model")
+def model_of(r: JsonFile) -> str:
+    scores = r.get("scores", kind=dict)
+    models = [name for name, row in scores.items() if isinstance(row, dict) and row.get("kind") == "model"]
+    if len(models) != 1:
+        r.fail(
+            ("scores",),
+            f"{len(models)} rows of kind 'model'; expected one, the model the targets are about",
+        )
+    return models[0]
 
 
-def _comparison(m: dict, b: str) -> dict | None:
-    a = _model(m)
-    return next((c for c in m.get("comparisons", []) if c["a"] == a and c["b"] == b), None)
+def comparison(r: JsonFile, b: str) -> tuple[float, float, float]:
+    """The model − ``b`` Brier difference and its interval, from the validation's comparisons."""
+    a, rows = model_of(r), r.get("comparisons", kind=list)
+    for i, row in enumerate(rows):
+        if isinstance(row, dict) and row.get("a") == a and row.get("b") == b:
+            difference = r.number("comparisons", i, "brier", "difference", lo=-1.0, hi=1.0)
+            low, high = r.numbers("comparisons", i, "brier", "interval", length=2, lo=-1.0, hi=1.0)
+            return difference, low, high
+    r.fail(("comparisons",), f"no comparison {a} − {b}; expected the one wcitsim validate makes")
 
 
 @dataclass(frozen=True)
@@ -89,86 +104,93 @@ class Figure:
     values: dict
 
 
-def _beats(m: dict, against: tuple[str, ...]) -> Figure | None:
-    found = [_comparison(m, b) for b in against]
-    if any(c is None for c in found):
+def _beats(r: JsonFile, against: tuple[str, ...]) -> Figure:
+    """Met when every interval of the model − ``against`` Brier difference lies wholly below 0."""
+    parts, values, met = [], {}, True
+    for b in against:
+        difference, low, high = comparison(r, b)
+        parts.append(f"model − {b} {signed(difference)} ({signed(low)}, {signed(high)})")
+        values[b] = {"difference": difference, "interval": [low, high]}
+        met = met and high < 0
+    return Figure("; ".join(parts), met, values)
+
+
+def conference_matters(r: JsonFile) -> Figure:
+    return _beats(r, ABLATIONS)
+
+
+def better_than_regressions(r: JsonFile) -> Figure:
+    return _beats(r, REGRESSIONS)
+
+
+def _vote(r: JsonFile) -> tuple | None:
+    """The path of the model's record vote, or None when the validation's scenario puts none to the floor."""
+    path = ("scores", model_of(r), "record_vote")
+    return path if r.get(*path, kind=dict, optional=True) is not None else None
+
+
+def motion(r: JsonFile) -> Figure | None:
+    if (vote := _vote(r)) is None:
         return None
-    parts, values = [], {}
-    for c in found:
-        low, high = c["brier"]["interval"]
-        parts.append(f"model − {c['b']} {signed(c['brier']['difference'])} ({signed(low)}, {signed(high)})")
-        values[c["b"]] = {"difference": c["brier"]["difference"], "interval": [low, high]}
-    return Figure("; ".join(parts), all(c["brier"]["verdict"] == "better" for c in found), values)
-
-
-def conference_matters(m: dict) -> Figure | None:
-    return _beats(m, ABLATIONS)
-
-
-def better_than_regressions(m: dict) -> Figure | None:
-    return _beats(m, REGRESSIONS)
-
-
-def motion(m: dict) -> Figure | None:
-    vote = m["scores"][_model(m)].get("record_vote")
-    if not vote:
-        return None
-    share = vote["share_adopted_by_motion"]
+    share = r.number(*vote, "share_adopted_by_motion", lo=0.0, hi=1.0)
     return Figure(percent(share), share >= MOTION_SHARE, {"share_adopted_by_motion": share})
 
 
-def tally(m: dict) -> Figure | None:
-    vote = m["scores"][_model(m)].get("record_vote")
-    if not vote:
+def tally(r: JsonFile) -> Figure | None:
+    if (vote := _vote(r)) is None:
         return None
-    counts = vote["tally_scaled"]
-    worst = max(abs(c - r) for c, r in zip(counts, RECORD_TALLY, strict=True))
-    text = "–".join(f"{c:.0f}" for c in counts) + f" (error {vote['mae']:.1f})"
-    return Figure(text, worst <= TALLY_WITHIN, {"tally": counts, "mean_error": vote["mae"], "worst": worst})
+    voters = sum(RECORD_TALLY)
+    counts = r.numbers(*vote, "tally_scaled", length=3, lo=0.0, hi=voters)
+    error = r.number(*vote, "mae", lo=0.0, hi=voters)
+    worst = max(abs(c - record) for c, record in zip(counts, RECORD_TALLY, strict=True))
+    text = "–".join(f"{c:.0f}" for c in counts) + f" (error {error:.1f})"
+    return Figure(text, worst <= TALLY_WITHIN, {"tally": counts, "mean_error": error, "worst": worst})
 
 
-def who_signs(m: dict) -> Figure:
-    s = m["scores"][_model(m)]
-    met = s["accuracy"] >= ACCURACY_AT_LEAST and s["brier"] <= BRIER_AT_MOST
-    return Figure(
-        f"{s['accuracy']:.2f}, {s['brier']:.3f}", met, {"accuracy": s["accuracy"], "brier": s["brier"]}
-    )
+def who_signs(r: JsonFile) -> Figure:
+    row = ("scores", model_of(r))
+    accuracy, brier = r.number(*row, "accuracy", lo=0.0, hi=1.0), r.number(*row, "brier", lo=0.0, hi=1.0)
+    met = accuracy >= ACCURACY_AT_LEAST and brier <= BRIER_AT_MOST
+    return Figure(f"{accuracy:.2f}, {brier:.3f}", met, {"accuracy": accuracy, "brier": brier})
 
 
-def split(m: dict) -> Figure:
-    sp = m["scores"][_model(m)]["split"]
-    low, high = sp["signed_interval"]
-    text = f"{sp['signed_expected']:.1f} ({low:.0f}–{high:.0f})"
-    met = abs(sp["signed_expected"] - RECORD_SPLIT) <= SPLIT_WITHIN
-    return Figure(text, met, {"signed_expected": sp["signed_expected"], "interval": [low, high]})
+def split(r: JsonFile) -> Figure:
+    row = ("scores", model_of(r), "split")
+    expected = r.number(*row, "signed_expected", lo=0.0, hi=1000.0)
+    low, high = r.numbers(*row, "signed_interval", length=2, lo=0.0, hi=1000.0)
+    text = f"{expected:.1f} ({low:.0f}–{high:.0f})"
+    met = abs(expected - RECORD_SPLIT) <= SPLIT_WITHIN
+    return Figure(text, met, {"signed_expected": expected, "interval": [low, high]})
 
 
-def text_predicted(m: dict) -> Figure | None:
-    row = m["scores"].get(TEXT_PREDICTED, {}).get("text")
-    if not row:
+def text_predicted(r: JsonFile) -> Figure | None:
+    if r.get("scores", TEXT_PREDICTED, kind=dict, optional=True) is None:
         return None
-    share = row["share_all_but_one"]
-    text = f"{percent(share)} ({row['matches_mean']:.2f} clauses)"
-    return Figure(text, share > TEXT_SHARE, {"share_all_but_one": share, "matches_mean": row["matches_mean"]})
+    row = ("scores", TEXT_PREDICTED, "text")
+    share = r.number(*row, "share_all_but_one", lo=0.0, hi=1.0)
+    clauses = r.number(*row, "comparable", lo=1, hi=100, whole=True)
+    matches = r.number(*row, "matches_mean", lo=0.0, hi=clauses)
+    text = f"{percent(share)} ({matches:.2f} clauses)"
+    return Figure(text, share > TEXT_SHARE, {"share_all_but_one": share, "matches_mean": matches})
 
 
-def _poles_at_least(poles: dict, k: int) -> float:
-    return sum(share for count, share in poles.items() if int(float(count)) >= k)
+def _at_least(poles: dict[int, float], k: int) -> float:
+    return sum(share for count, share in poles.items() if count >= k)
 
 
-def opening(run: dict) -> Figure:
+def opening(r: JsonFile) -> Figure:
     """The share of replications whose interests have ≥ 3 poles at the opening.
 
     The target's alternative, bipolarity ≤ 0.6, adds nothing a multipolar field
     could meet: two poles have bipolarity 1 by construction, and a field of one
     pole (bipolarity 0) is not multipolar.
     """
-    view = run["field"]["interest"]
-    share = _poles_at_least(view["poles_opening"], OPENING_POLES)
+    share = _at_least(r.shares("field", "interest", "poles_opening"), OPENING_POLES)
+    bipolarity = r.number("field", "interest", "bipolarity", 0, lo=0.0, hi=1.0)
     return Figure(
-        f"{percent(share)} of replications with ≥ {OPENING_POLES} poles, bipolarity {view['bipolarity'][0]:.2f}",
+        f"{percent(share)} of replications with ≥ {OPENING_POLES} poles, bipolarity {bipolarity:.2f}",
         share >= MULTIPOLAR_SHARE,
-        {"share_multipolar": share, "bipolarity": view["bipolarity"][0]},
+        {"share_multipolar": share, "bipolarity": bipolarity},
     )
 
 
@@ -176,25 +198,22 @@ def opening(run: dict) -> Figure:
 VIEWS = {"interest": "interests", "table": "table"}
 
 
-def deadline(run: dict) -> Figure:
+def deadline(r: JsonFile) -> Figure:
     parts, values = [], {}
-    for view in ("interest", "table"):
-        v = run["field"][view]
-        values[view] = {
-            "share_binary": v["binary_share"][-1],
-            "binary_from_session": v["binary_from_session"],
-        }
-        since = v["binary_from_session"]
+    for view in VIEWS:
+        binary = r.number("field", view, "binary_share", -1, lo=0.0, hi=1.0)
+        since = r.get("field", view, "binary_from_session", kind=(int, type(None)))
+        values[view] = {"share_binary": binary, "binary_from_session": since}
         first = "never" if since is None else "at the opening" if since == 0 else f"from session {since}"
         poles = ", ".join(
-            f"{int(float(k))} {'pole' if int(float(k)) == 1 else 'poles'} in {percent(share)}"
-            for k, share in v["poles_deadline"].items()
+            f"{k} {'pole' if k == 1 else 'poles'} in {percent(share)}"
+            for k, share in r.shares("field", view, "poles_deadline").items()
         )
         parts.append(
-            f"{VIEWS[view]}: at the deadline {poles}, binary in {percent(v['binary_share'][-1])} "
-            f"(binary in ≥ {percent(BINARY_SHARE)} of replications {first})"
+            f"{VIEWS[view]}: at the deadline {poles}, binary in {percent(binary)} "
+            f"(first binary in ≥ {percent(BINARY_SHARE)} of replications {first})"
         )
-    opened = _poles_at_least(run["field"]["interest"]["poles_opening"], OPENING_POLES) >= MULTIPOLAR_SHARE
+    opened = _at_least(r.shares("field", "interest", "poles_opening"), OPENING_POLES) >= MULTIPOLAR_SHARE
     # A turn needs the opening to be multipolar: a field binary from the start has not turned.
     met = opened and values["interest"]["share_binary"] >= BINARY_SHARE
     return Figure("; ".join(parts), met, values)
@@ -207,7 +226,7 @@ class Target:
     key: str
     text: str
     source: str
-    measure: Callable[[dict], Figure | None]
+    measure: Callable[[JsonFile], Figure | None]
 
 
 TARGETS: tuple[Target, ...] = (
@@ -238,91 +257,100 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-def _label(run: dict, kind: str) -> str:
+def _label(r: JsonFile, kind: str) -> str:
     if kind == "validate":
-        return f"fold seed {run['seed']}, budget {run['budget']}" + (" (quick)" if run.get("quick") else "")
-    return f"run seed {run['seed']}, {run['replications']} replications"
+        seed, budget = r.number("seed", lo=0, hi=2**32, whole=True), r.get("budget", kind=(int, type(None)))
+        quick = r.get("quick", kind=bool, optional=True)
+        return f"fold seed {seed:.0f}, budget {budget}" + (" (quick)" if quick else "")
+    seed, reps = (
+        r.number("seed", lo=0, hi=2**64, whole=True),
+        r.number("replications", lo=1, hi=1e9, whole=True),
+    )
+    return f"run seed {seed:.0f}, {reps:.0f} replications"
 
 
-#: What a malformed run raises while a target reads it: a missing key, a wrong type, an empty list.
-MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, StopIteration)
-
-
-def _scenario(run: dict, kind: str) -> tuple[str, str]:
+def _scenario(r: JsonFile, kind: str) -> tuple[str, str]:
     if kind == "validate":
-        return run["scenario"], run["scenario_digest"]
-    return run["scenario"]["name"], run["scenario"]["digest"]
+        return r.get("scenario", kind=str), r.get("scenario_digest", kind=str)
+    return r.get("scenario", "name", kind=str), r.get("scenario", "digest", kind=str)
 
 
 #: What validations scored together must share: they may differ in their fold seed only.
 SETTINGS = ("folds", "replications", "budget", "quick", "prior_sd", "vote_weight", "held")
 
 
-def _same_settings(name: str, run: dict, seen: dict) -> None:
-    """Refuse a validation that repeats a fold seed, or that was made with other settings than the first."""
-    settings = {key: run.get(key) for key in SETTINGS}
-    if run["seed"] in seen.get("seeds", {}):
-        raise UsageError(
-            f"{name}: fold seed {run['seed']} again (as in {seen['seeds'][run['seed']]}); "
-            "expected one validation per fold seed"
-        )
-    seen.setdefault("seeds", {})[run["seed"]] = name
-    first = seen.setdefault("first", (name, settings))
+def _same_settings(r: JsonFile, seen: dict) -> None:
+    """Refuse a validation made with other settings than the first, or that repeats a fold seed."""
+    settings = {key: r.run.get(key) for key in SETTINGS}
+    first = seen.setdefault("first", (r.name, settings))
     for key in SETTINGS:
         if settings[key] != first[1][key]:
-            raise UsageError(
-                f"{name}: {key} {settings[key]!r}, but {first[0]} has {first[1][key]!r}; "
-                "expected validations that differ in their fold seed only"
+            r.fail(
+                (key,),
+                f"{shown(settings[key])}, but {first[0]} has {shown(first[1][key])}; "
+                "expected validations that differ in their fold seed only",
             )
+    seed = r.run["seed"]
+    if seed in seen.setdefault("seeds", {}):
+        r.fail(
+            ("seed",), f"{seed} again (as in {seen['seeds'][seed]}); expected one validation per fold seed"
+        )
+    seen["seeds"][seed] = r.name
+
+
+def _check(r: JsonFile) -> str:
+    """The run's kind, once it is known to be one the scorecard reads."""
+    kind = kind_of(r.run)
+    if kind in (None, "validate") and "output" in r.run and "out_of_fold" not in r.run:
+        raise UsageError(
+            f"{r.name}: what `wcitsim validate --json` printed, which holds no folds or seed; "
+            f"expected the metrics.json in the folder it names under 'output'"
+        )
+    if kind is None:
+        raise UsageError(f"{r.name}: neither a validation's metrics.json nor a run's summary; {EXPECTED}")
+    if kind == "selection":
+        raise UsageError(
+            f"{r.name}: a selection's metrics.json (wcitsim select), whose rows are calibration choices, "
+            f"not the model the targets are about; {EXPECTED}"
+        )
+    return kind
 
 
 def scorecard(runs: list[tuple[str, dict]]) -> dict:
     """Every target of :data:`TARGETS` checked on every run that measures it.
 
-    ``runs``: (where it was read, parsed JSON) pairs, validations and run summaries
-    of one scenario. Returns ``{"scenario", "runs": [labels], "targets": [{key,
-    target, verdict, figures: [...]}]}``. A run that is neither kind, that breaks
-    the shape a target reads, or whose scenario differs from the others' raises
-    :class:`~wcitsim.errors.UsageError` naming it.
+    ``runs``: (where it was read, parsed JSON) pairs: validations of one scenario
+    that differ in their fold seed only, and at most one run summary of it.
+    Returns ``{"scenario", "runs": [labels], "targets": [{key, target, verdict,
+    figures: [...]}]}``. A run that is neither kind, that lacks a key a target
+    reads or holds a value outside its range (a share above 1, a count that is
+    not whole), or that does not belong with the others raises
+    :class:`~wcitsim.errors.UsageError` naming it, the key and the value.
     """
-    kinds, labels, scenarios, settings = [], [], {}, {}
-    for name, run in runs:
-        kind = kind_of(run)
-        if kind is None:
-            raise UsageError(f"{name}: neither a validation's metrics.json nor a run's summary; {EXPECTED}")
-        if kind == "selection":
-            raise UsageError(
-                f"{name}: a selection's metrics.json (wcitsim select), whose rows are calibration choices, "
-                f"not the model the targets are about; {EXPECTED}"
-            )
-        try:
-            labels.append(_label(run, kind))
-            scenarios.setdefault(_scenario(run, kind), name)
-        except MALFORMED as err:
-            raise UsageError(
-                f"{name}: malformed {kind} output ({type(err).__name__}: {err}); {EXPECTED}"
-            ) from None
-        kinds.append(kind)
+    reads = [JsonFile(name, run, EXPECTED) for name, run in runs]
+    kinds = [_check(r) for r in reads]
+    labels, scenarios, settings = [], {}, {}
+    for r, kind in zip(reads, kinds, strict=True):
+        labels.append(_label(r, kind))
+        scenarios.setdefault(_scenario(r, kind), r.name)
         if kind == "validate":
-            _same_settings(name, run, settings)
+            _same_settings(r, settings)
     if len(scenarios) > 1:
         (a, first), (b, second) = list(scenarios.items())[:2]
         raise UsageError(
             f"{second}: scenario {b[0]} (digest {b[1]}), but {first} is {a[0]} (digest {a[1]}); "
             "expected the runs of one scenario"
         )
+    if kinds.count("run") > 1:
+        second = [r.name for r, kind in zip(reads, kinds, strict=True) if kind == "run"][1]
+        raise UsageError(
+            f"{second}: a second run summary; expected at most one (the field's targets read one run)"
+        )
     rows = []
     for t in TARGETS:
         figures = []
-        for (name, run), kind, label in zip(runs, kinds, labels, strict=True):
-            if kind != t.source:
-                continue
-            try:
-                figure = t.measure(run)
-            except MALFORMED as err:
-                raise UsageError(
-                    f"{name}: the target {t.key!r} cannot be read ({type(err).__name__}: {err}); {EXPECTED}"
-                ) from None
+        for r, kind, label in zip(reads, kinds, labels, strict=True):
+            figure = t.measure(r) if kind == t.source else None
             if figure is not None:
                 figures.append(
                     {"run": label, "figure": figure.text, "met": figure.met, "values": figure.values}
