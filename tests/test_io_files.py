@@ -176,14 +176,16 @@ def test_a_failed_second_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
 
 
 def test_the_cores_counted_on_python_3_12_are_the_affinity(monkeypatch):
-    """``os.process_cpu_count`` is new in Python 3.13; on 3.12 the CPU affinity stands in for it."""
+    """``os.process_cpu_count`` is new in Python 3.13; before it the CPU affinity stands in, then the cores."""
     from wcitsim.io.files import machine_cores
 
-    if hasattr(os, "process_cpu_count"):
-        assert machine_cores() == (os.process_cpu_count() or 1)  # novermin (guarded)
-        monkeypatch.delattr(os, "process_cpu_count")
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 5, raising=False)
+    assert machine_cores() == 5
+    monkeypatch.delattr(os, "process_cpu_count")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
     assert machine_cores() == 3
     monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert machine_cores() == 6
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert machine_cores() == 1

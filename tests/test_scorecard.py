@@ -43,7 +43,8 @@ def metrics(
     seed=0,
 ) -> dict:
     """A validation's metrics.json, reduced to what the scorecard reads."""
-    vote = {"share_adopted_by_motion": motion, "tally_scaled": list(tally), "mae": 0.0}
+    record = {"yes": 77, "no": 33, "abstain": 8}
+    vote = {"share_adopted_by_motion": motion, "tally_scaled": list(tally), "mae": 0.0, "record": record}
     return {
         "scenario": "toy",
         "scenario_digest": "abc",
@@ -54,7 +55,11 @@ def metrics(
                 "kind": "model",
                 "accuracy": accuracy,
                 "brier": brier,
-                "split": {"signed_expected": expected, "signed_interval": [expected - 7, expected + 7]},
+                "split": {
+                    "signed_expected": expected,
+                    "signed_interval": [expected - 7, expected + 7],
+                    "record_signed": 89,
+                },
                 "record_vote": vote,
             },
             "model, text predicted": {
@@ -111,6 +116,8 @@ def test_each_rule_at_its_threshold_by_hand():
     assert verdicts(metrics(accuracy=0.89, brier=0.05))["who_signs"] == "missed"
     # a motion in half the replications meets it; the text in exactly half is not "most"
     assert verdicts(metrics(motion=0.5))["motion"] == "met"
+    assert verdicts(metrics(motion=0.49))["motion"] == "missed"
+    assert verdicts(metrics(accuracy=0.95, brier=0.086))["who_signs"] == "missed"
     assert verdicts(metrics(text=0.5))["text"] == "missed"
 
 
@@ -334,7 +341,7 @@ def _set(path, value):
     [
         (_set(("scores", M, "accuracy"), 10**400), "scores['model (single_text)'].accuracy: 1000"),
         (_set(("scores", M, "accuracy"), 5.0), "accuracy: 5.0; expected a number from 0 to 1"),
-        (_set(("scores", M, "accuracy"), True), "accuracy: True; expected a whole number or a number"),
+        (_set(("scores", M, "accuracy"), True), "accuracy: True; expected a number"),
         (_set(("scores", M, "brier"), float("nan")), "brier: nan; expected a number from 0 to 1"),
         (_set(("scores", M, "record_vote", "share_adopted_by_motion"), 7.0), "share_adopted_by_motion: 7.0"),
         (_set(("scores", M, "split", "signed_expected"), float("inf")), "signed_expected: inf"),
@@ -367,6 +374,7 @@ def test_an_impossible_or_missing_value_is_refused_naming_its_key(tmp_path, caps
         ({"3": 0.5, "2": 0.2}, "poles_opening: shares summing to 0.7; expected shares summing to 1"),
         ({}, "poles_opening: shares summing to 0"),
         ({"inf": 1.0}, "a count 'inf'"),
+        ({"²": 1.0}, "a count '²'"),
     ],
 )
 def test_a_field_whose_poles_are_not_a_distribution_is_refused(tmp_path, capsys, poles, message):

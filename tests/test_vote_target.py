@@ -279,7 +279,13 @@ def test_the_economic_slope_is_fitted_where_given_and_only_by_the_tabled_seeder(
     }
     assert added == {"seeder.economic_slope"}
     slope = next(p for p in parameters_for(scenario) if p.path == "seeder.economic_slope")
-    assert (slope.lo, slope.hi, slope.log) == (0.1, 12.0, True)
+    assert 0 < slope.to_unit(scenario.seeder.economic_slope) < 1  # the shipped start lies inside the search
+    assert slope.to_unit(0.0) == -math.inf  # a flat start on the log scale clips to the range's end, no error
+    unanchored = scenario.replace(**{"seeder.economic_clauses": []})
+    with pytest.raises(
+        ScenarioError, match=r"seeder\.economic_slope: 3\.65981, but only the 'tabled' seeder's"
+    ):
+        build_world(unanchored, DATA)
     anchors = load_scenario("wcit2012").replace(**{"seeder.name": "anchors", "seeder.economic_slope": 2.0})
     with pytest.raises(ScenarioError, match=r"seeder\.economic_slope: 2, but only the 'tabled' seeder's"):
         build_world(anchors, DATA)

@@ -121,17 +121,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _stdout_closed() -> bool:
+    """Whether the reader of standard output has gone (its pipe reports an error to a writer)."""
+    import select  # the standard library's, not wcitsim.cli.select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll on this system, or no descriptor
+        return False
+
+
 def main_entry() -> None:
     """Entry point of the ``wcitsim`` script.
 
     A reader that stops early (``wcitsim data | head``) closes the pipe: the rest of
     the output is dropped without a traceback, and the exit status is 1, as
-    Python's own documentation recommends for SIGPIPE.
+    Python's own documentation recommends for SIGPIPE. A broken pipe anywhere else
+    (a worker's, a socket's) is an error and is raised.
     """
     try:
         status = main()
         sys.stdout.flush()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit writes nowhere
+        if not _stdout_closed():
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the flush at exit writes nowhere
+        os.close(devnull)
         status = 1
     sys.exit(status)

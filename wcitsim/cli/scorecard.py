@@ -21,26 +21,26 @@ def resolve(path: Path) -> Path:
             return path  # reading it says what is wrong with it
         found = [path / name for name in FILES if (path / name).is_file()]
     except OSError as err:  # a folder that cannot be searched, a name too long
-        raise UsageError(f"{path}: cannot be read ({err.strerror}); expected {WHAT}") from None
+        raise UsageError(f"{path}: cannot be read ({err.strerror}); expected {PATHS}") from None
     if len(found) == 1:
         return found[0]
     if found:
         raise UsageError(f"{path}: holds both {' and '.join(FILES)}; expected one of them, named")
-    raise UsageError(f"{path}: a folder with neither {' nor '.join(FILES)}; expected {WHAT}")
+    raise UsageError(f"{path}: a folder with neither {' nor '.join(FILES)}; expected {PATHS}")
 
 
 #: What a path must name.
-WHAT = "a validation's folder (wcitsim validate --out), a run's (wcitsim run), or one of their JSON files"
+PATHS = "a validation's folder (wcitsim validate --out), a run's (wcitsim run), or one of their JSON files"
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
     from wcitsim.io.schema import read_json
-    from wcitsim.validation.scorecard import EXPECTED, scorecard, table
+    from wcitsim.validation.scorecard import WHAT, scorecard, table
 
     runs = []
     for path in args.paths:
         file = resolve(path)
-        runs.append((str(file), read_json(file, UsageError, EXPECTED.removeprefix("expected "))))
+        runs.append((str(file), read_json(file, UsageError, WHAT)))
     card = scorecard(runs)
     print(options.json_text(card) if args.json else table(card))
     return 0

@@ -21,7 +21,7 @@ class JsonFile:
     is refused in one line naming the file, the key path, the value and what was expected."""
 
     def __init__(self, name: str, data: dict, expected: str) -> None:
-        self.name, self.run, self.expected = name, data, expected
+        self.name, self.data, self.expected = name, data, expected
 
     def fail(self, path: tuple, message: str) -> NoReturn:
         """Refuse the value at ``path``: ``message`` says what it is and what was expected."""
@@ -31,7 +31,10 @@ class JsonFile:
         raise UsageError(f"{self.name}: {where.lstrip('.')}: {message}")
 
     def get(self, *path, kind: type | tuple[type, ...] = object, optional: bool = False):
-        node = self.run
+        """The value at ``path`` (keys and list indices), of type ``kind`` (true and false only where ``kind``
+        names bool); None where ``optional`` and the last key is absent."""
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        node = self.data
         for i, key in enumerate(path):
             inside = isinstance(node, dict) and isinstance(key, str) and key in node
             inside = inside or (
@@ -42,11 +45,12 @@ class JsonFile:
                     return None
                 self.fail(path[: i + 1], f"missing; {self.expected}")
             node = node[key]
-        if not isinstance(node, kind) or (isinstance(node, bool) and kind is not bool):
-            self.fail(path, f"{shown(node)}; expected {_kind_name(kind)}")
+        if not isinstance(node, kinds) or (isinstance(node, bool) and bool not in kinds):
+            self.fail(path, f"{shown(node)}; expected {_kind_name(kinds)}")
         return node
 
     def number(self, *path, lo: float, hi: float, whole: bool = False) -> float:
+        """The finite number (a whole one where ``whole``) at ``path``, from ``lo`` to ``hi``, as a float."""
         value = self.get(*path, kind=int if whole else (int, float))
         if not (isinstance(value, int) or math.isfinite(value)) or not lo <= value <= hi:
             self.fail(
@@ -56,17 +60,19 @@ class JsonFile:
         return float(value)
 
     def numbers(self, *path, length: int, lo: float, hi: float) -> list[float]:
+        """The list of ``length`` numbers at ``path``, each from ``lo`` to ``hi``."""
         values = self.get(*path, kind=list)
         if len(values) != length:
             self.fail(path, f"{len(values)} values; expected {length}")
         return [self.number(*path, i, lo=lo, hi=hi) for i in range(length)]
 
     def shares(self, *path) -> dict[int, float]:
-        """A distribution over counts (of poles, say): whole-number keys from 1, shares from 0 to 1 summing to 1."""
+        """The distribution at ``path`` over counts (of poles, say), {count: share}: whole-number keys from 1
+        to 100 written in ASCII digits, shares from 0 to 1 summing to 1."""
         table = self.get(*path, kind=dict)
         out: dict[int, float] = {}
         for key in table:
-            if not (key.isdigit() and 1 <= int(key) <= 100) or int(key) in out:
+            if not (key.isascii() and key.isdecimal() and 1 <= int(key) <= 100) or int(key) in out:
                 self.fail((*path, key), f"a count {key!r}; expected a whole number from 1, once")
             out[int(key)] = self.number(*path, key, lo=0.0, hi=1.0)
         if not out or abs(sum(out.values()) - 1.0) > 1e-6:
@@ -77,7 +83,10 @@ class JsonFile:
         return out
 
 
-def _kind_name(kind) -> str:
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    """What a value of one of ``kinds`` is called in a message ('a number or null')."""
     names = {dict: "a table", list: "a list", str: "a string", int: "a whole number", bool: "true or false"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, "a number" if k is float else k.__name__) for k in kinds)
+    names |= {float: "a number", type(None): "null", object: "a value"}
+    if int in kinds and float in kinds:
+        kinds = tuple(k for k in kinds if k is not int)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

@@ -254,12 +254,20 @@ def _describe(kind: Any) -> str:
         *first, last = [_describe(k) for k in typing.get_args(kind) if k is not type(None)]
         return f"{', '.join(first)} or {last}" if first else last
     if origin is tuple:
-        return f"a list of {_describe(typing.get_args(kind)[0])}s"
+        return f"a list of {_plural(_describe(typing.get_args(kind)[0]))}"
     if origin is dict:
-        return f"a table of {_describe(typing.get_args(kind)[1])}s"
+        return f"a table of {_plural(_describe(typing.get_args(kind)[1]))}"
     if dataclasses.is_dataclass(kind):
         return "a table"
     return str(kind)
+
+
+def _plural(described: str) -> str:
+    """'a string' → 'strings', 'an integer' → 'integers'; 'true or false' stays as it is."""
+    for article in ("a ", "an "):
+        if described.startswith(article) and " or " not in described:
+            return described.removeprefix(article) + "s"
+    return described
 
 
 def _number(value: Any, kind: type, meta: dict, source: str, path: str) -> Any:

@@ -46,7 +46,10 @@ class Parameter:
     sd: float | None = None
 
     def to_unit(self, value: float) -> float:
+        """``value`` in the unit space (0 and 1 the range's ends; outside it beyond them, −inf for 0 on a log scale)."""
         if self.log:
+            if value <= 0:
+                return -math.inf
             return (math.log(value) - math.log(self.lo)) / (math.log(self.hi) - math.log(self.lo))
         return (value - self.lo) / (self.hi - self.lo)
 

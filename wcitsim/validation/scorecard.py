@@ -22,12 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wcitsim.errors import UsageError
+from wcitsim.experiments.instruments import BINARY_BIPOLARITY, BINARY_SHARE
 from wcitsim.io.jsonfile import JsonFile
 from wcitsim.io.schema import shown
 
 __all__ = [
-    "RECORD_SPLIT",
-    "RECORD_TALLY",
     "TARGETS",
     "Target",
     "kind_of",
@@ -36,15 +35,12 @@ __all__ = [
     "table",
 ]
 
-#: The record's split of the 144 present and accredited (89 signed, 55 did not) and the vote on
-#: the right of access (77 for, 33 against, 8 abstentions): wcitsim/data/facts.toml.
-RECORD_SPLIT = 89
-RECORD_TALLY = (77, 33, 8)
-#: The targets' thresholds, as they were written.
+#: The targets' thresholds, as they were written. The record they are measured against (89 of the 144
+#: signing, 77–33–8 on the right of access) is read from each run, which took it from facts.toml.
 SPLIT_WITHIN, TALLY_WITHIN = 3, 10
 ACCURACY_AT_LEAST, BRIER_AT_MOST = 0.90, 0.085
 MOTION_SHARE, TEXT_SHARE = 0.5, 0.5
-OPENING_POLES, MULTIPOLAR_SHARE, BINARY_SHARE = 3, 0.8, 0.8
+OPENING_POLES, MULTIPOLAR_SHARE = 3, 0.8
 
 #: The rows every scorecard reads by name (``wcitsim validate``'s predictors).
 ABLATIONS = ("no conference", "compromise")
@@ -59,11 +55,13 @@ def signed(x: float, digits: int = 3) -> str:
 
 
 def percent(x: float) -> str:
+    """A share as a whole percentage ('46 %')."""
     return f"{100 * x:.0f} %"
 
 
 def kind_of(payload: dict) -> str | None:
-    """``'validate'`` for a validation's metrics.json, ``'run'`` for a run's summary, None otherwise."""
+    """What ``payload`` is: ``'validate'`` (a validation's metrics.json), ``'selection'`` (a selection's),
+    ``'run'`` (a run's summary), or None."""
     if "inner_folds" in payload and "chosen" in payload:
         return "selection"
     if isinstance(payload.get("scores"), dict) and "comparisons" in payload:
@@ -74,6 +72,7 @@ def kind_of(payload: dict) -> str | None:
 
 
 def model_of(r: JsonFile) -> str:
+    """The name of the validation's one row of kind 'model' (the model the targets are about)."""
     scores = r.get("scores", kind=dict)
     models = [name for name, row in scores.items() if isinstance(row, dict) and row.get("kind") == "model"]
     if len(models) != 1:
@@ -116,10 +115,12 @@ def _beats(r: JsonFile, against: tuple[str, ...]) -> Figure:
 
 
 def conference_matters(r: JsonFile) -> Figure:
+    """The model against its two ablations (:func:`_beats`)."""
     return _beats(r, ABLATIONS)
 
 
 def better_than_regressions(r: JsonFile) -> Figure:
+    """The model against the covariate and the UNGA-only regressions (:func:`_beats`)."""
     return _beats(r, REGRESSIONS)
 
 
@@ -130,6 +131,7 @@ def _vote(r: JsonFile) -> tuple | None:
 
 
 def motion(r: JsonFile) -> Figure | None:
+    """The share of replications adopting the right of access by a motion, met from a half (None: no vote)."""
     if (vote := _vote(r)) is None:
         return None
     share = r.number(*vote, "share_adopted_by_motion", lo=0.0, hi=1.0)
@@ -137,17 +139,20 @@ def motion(r: JsonFile) -> Figure | None:
 
 
 def tally(r: JsonFile) -> Figure | None:
+    """The floor's tally scaled to the record's voters, met when each count is within 10 (None: no vote)."""
     if (vote := _vote(r)) is None:
         return None
-    voters = sum(RECORD_TALLY)
+    record = [r.number(*vote, "record", cast, lo=0, hi=1000, whole=True) for cast in ("yes", "no", "abstain")]
+    voters = sum(record)
     counts = r.numbers(*vote, "tally_scaled", length=3, lo=0.0, hi=voters)
     error = r.number(*vote, "mae", lo=0.0, hi=voters)
-    worst = max(abs(c - record) for c, record in zip(counts, RECORD_TALLY, strict=True))
+    worst = max(abs(c - cast) for c, cast in zip(counts, record, strict=True))
     text = "–".join(f"{c:.0f}" for c in counts) + f" (error {error:.1f})"
     return Figure(text, worst <= TALLY_WITHIN, {"tally": counts, "mean_error": error, "worst": worst})
 
 
 def who_signs(r: JsonFile) -> Figure:
+    """The model's out-of-fold accuracy and Brier score, met at ≥ 0.90 and ≤ 0.085."""
     row = ("scores", model_of(r))
     accuracy, brier = r.number(*row, "accuracy", lo=0.0, hi=1.0), r.number(*row, "brier", lo=0.0, hi=1.0)
     met = accuracy >= ACCURACY_AT_LEAST and brier <= BRIER_AT_MOST
@@ -155,15 +160,17 @@ def who_signs(r: JsonFile) -> Figure:
 
 
 def split(r: JsonFile) -> Figure:
+    """The expected signatories of the 144 and their interval, met within 3 of the record's."""
     row = ("scores", model_of(r), "split")
     expected = r.number(*row, "signed_expected", lo=0.0, hi=1000.0)
     low, high = r.numbers(*row, "signed_interval", length=2, lo=0.0, hi=1000.0)
     text = f"{expected:.1f} ({low:.0f}–{high:.0f})"
-    met = abs(expected - RECORD_SPLIT) <= SPLIT_WITHIN
+    met = abs(expected - r.number(*row, "record_signed", lo=0, hi=1000, whole=True)) <= SPLIT_WITHIN
     return Figure(text, met, {"signed_expected": expected, "interval": [low, high]})
 
 
 def text_predicted(r: JsonFile) -> Figure | None:
+    """The share of the text-predicted row's replications matching all clauses but one, met above a half."""
     if r.get("scores", TEXT_PREDICTED, kind=dict, optional=True) is None:
         return None
     row = ("scores", TEXT_PREDICTED, "text")
@@ -179,7 +186,7 @@ def _at_least(poles: dict[int, float], k: int) -> float:
 
 
 def opening(r: JsonFile) -> Figure:
-    """The share of replications whose interests have ≥ 3 poles at the opening.
+    """The opening's figure: the share of replications whose interests have ≥ 3 poles, met from 80 %.
 
     The target's alternative, bipolarity ≤ 0.6, adds nothing a multipolar field
     could meet: two poles have bipolarity 1 by construction, and a field of one
@@ -199,6 +206,8 @@ VIEWS = {"interest": "interests", "table": "table"}
 
 
 def deadline(r: JsonFile) -> Figure:
+    """Each view's poles and binary share at the deadline; met when the interests, after a multipolar
+    opening (:func:`opening`), are binary in 80 % of replications."""
     parts, values = [], {}
     for view in VIEWS:
         binary = r.number("field", view, "binary_share", -1, lo=0.0, hi=1.0)
@@ -213,9 +222,8 @@ def deadline(r: JsonFile) -> Figure:
             f"{VIEWS[view]}: at the deadline {poles}, binary in {percent(binary)} "
             f"(first binary in ≥ {percent(BINARY_SHARE)} of replications {first})"
         )
-    opened = _at_least(r.shares("field", "interest", "poles_opening"), OPENING_POLES) >= MULTIPOLAR_SHARE
     # A turn needs the opening to be multipolar: a field binary from the start has not turned.
-    met = opened and values["interest"]["share_binary"] >= BINARY_SHARE
+    met = opening(r).met and values["interest"]["share_binary"] >= BINARY_SHARE
     return Figure("; ".join(parts), met, values)
 
 
@@ -239,7 +247,8 @@ TARGETS: tuple[Target, ...] = (
     Target("opening", "≥ 3 poles at the opening in ≥ 80 % of replications (interests)", "run", opening),
     Target(
         "deadline",
-        "after a multipolar opening, 2 poles with bipolarity ≥ 0.85 at the deadline in ≥ 80 %",
+        f"after a multipolar opening, 2 poles with bipolarity ≥ {BINARY_BIPOLARITY:g} at the deadline "
+        f"in ≥ {percent(BINARY_SHARE)}",
         "run",
         deadline,
     ),
@@ -281,7 +290,7 @@ SETTINGS = ("folds", "replications", "budget", "quick", "prior_sd", "vote_weight
 
 def _same_settings(r: JsonFile, seen: dict) -> None:
     """Refuse a validation made with other settings than the first, or that repeats a fold seed."""
-    settings = {key: r.run.get(key) for key in SETTINGS}
+    settings = {key: r.data.get(key) for key in SETTINGS}
     first = seen.setdefault("first", (r.name, settings))
     for key in SETTINGS:
         if settings[key] != first[1][key]:
@@ -290,7 +299,7 @@ def _same_settings(r: JsonFile, seen: dict) -> None:
                 f"{shown(settings[key])}, but {first[0]} has {shown(first[1][key])}; "
                 "expected validations that differ in their fold seed only",
             )
-    seed = r.run["seed"]
+    seed = r.data["seed"]
     if seed in seen.setdefault("seeds", {}):
         r.fail(
             ("seed",), f"{seed} again (as in {seen['seeds'][seed]}); expected one validation per fold seed"
@@ -300,8 +309,8 @@ def _same_settings(r: JsonFile, seen: dict) -> None:
 
 def _check(r: JsonFile) -> str:
     """The run's kind, once it is known to be one the scorecard reads."""
-    kind = kind_of(r.run)
-    if kind in (None, "validate") and "output" in r.run and "out_of_fold" not in r.run:
+    kind = kind_of(r.data)
+    if kind in (None, "validate") and "output" in r.data and "out_of_fold" not in r.data:
         raise UsageError(
             f"{r.name}: what `wcitsim validate --json` printed, which holds no folds or seed; "
             f"expected the metrics.json in the folder it names under 'output'"
@@ -321,26 +330,29 @@ def scorecard(runs: list[tuple[str, dict]]) -> dict:
 
     ``runs``: (where it was read, parsed JSON) pairs: validations of one scenario
     that differ in their fold seed only, and at most one run summary of it.
-    Returns ``{"scenario", "runs": [labels], "targets": [{key, target, verdict,
-    figures: [...]}]}``. A run that is neither kind, that lacks a key a target
+    Returns ``{"scenario": name, "runs": [labels], "targets": [{key, target,
+    verdict, figures: [...]}]}``. A run that is neither kind, that lacks a key a target
     reads or holds a value outside its range (a share above 1, a count that is
     not whole), or that does not belong with the others raises
     :class:`~wcitsim.errors.UsageError` naming it, the key and the value.
     """
+    if not runs:
+        raise UsageError(f"no run given; {EXPECTED}")
     reads = [JsonFile(name, run, EXPECTED) for name, run in runs]
     kinds = [_check(r) for r in reads]
-    labels, scenarios, settings = [], {}, {}
+    labels, settings = [], {}
+    first = None
     for r, kind in zip(reads, kinds, strict=True):
         labels.append(_label(r, kind))
-        scenarios.setdefault(_scenario(r, kind), r.name)
+        scenario = _scenario(r, kind)
+        first = first or (r.name, scenario)
+        if scenario != first[1]:  # before the settings: a different scenario is the first thing wrong
+            raise UsageError(
+                f"{r.name}: scenario {scenario[0]} (digest {scenario[1]}), but {first[0]} is {first[1][0]} "
+                f"(digest {first[1][1]}); expected the runs of one scenario"
+            )
         if kind == "validate":
             _same_settings(r, settings)
-    if len(scenarios) > 1:
-        (a, first), (b, second) = list(scenarios.items())[:2]
-        raise UsageError(
-            f"{second}: scenario {b[0]} (digest {b[1]}), but {first} is {a[0]} (digest {a[1]}); "
-            "expected the runs of one scenario"
-        )
     if kinds.count("run") > 1:
         second = [r.name for r, kind in zip(reads, kinds, strict=True) if kind == "run"][1]
         raise UsageError(
@@ -366,18 +378,17 @@ def scorecard(runs: list[tuple[str, dict]]) -> dict:
             else f"met in {met} of {len(figures)}"
         )
         rows.append({"key": t.key, "target": t.text, "verdict": verdict, "figures": figures})
-    return {"scenario": sorted({s for s, _ in scenarios}), "runs": labels, "targets": rows}
+    return {"scenario": first[1][0], "runs": labels, "targets": rows}
 
 
-#: What every input must be.
-EXPECTED = (
-    "expected the metrics.json of wcitsim validate or the summary.json of wcitsim run (or its --json output)"
-)
+#: What every input must be (a message says "expected" before it).
+WHAT = "the metrics.json of wcitsim validate or the summary.json of wcitsim run (or its --json output)"
+EXPECTED = f"expected {WHAT}"
 
 
 def table(card: dict) -> str:
     """The scorecard as plain lines: each target, its verdict, then each run's figure."""
-    lines = [f"scorecard of {', '.join(card['scenario'])}: {'; '.join(card['runs'])}"]
+    lines = [f"scorecard of {card['scenario']}: {'; '.join(card['runs'])}"]
     for row in card["targets"]:
         lines.append(f"  {row['verdict'].upper():<13} {row['target']}")
         for f in row["figures"]:
