@@ -119,6 +119,7 @@ def seed_anchors(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Pat
     group = primary_groups(states, groups_cfg.order)
     index = covariate_index(states, cfg.covariate_weights, cfg.log_covariates)
     covariate_position = 1.0 / (1.0 + np.exp(cfg.covariate_slope * index))
+    own = {c: covariate_index(states, w, cfg.log_covariates) for c, w in cfg.clause_weights.items()}
     n, k = len(states), agenda.k
     position = np.repeat(covariate_position[:, None], k, axis=1)
     weight = np.ones((n, k))
@@ -161,7 +162,9 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     from its group's proposal only as far as its covariates depart from its
     group's; a group without an anchor on a clause, or a state in no group,
     takes σ(−γ·x_i^f). The economic clauses take their own slope where
-    ``seeder.economic_slope`` is given, else γ. Saliences and capabilities as in ``anchors``.
+    ``seeder.economic_slope`` is given, else γ. A clause named in
+    ``seeder.clause_weights`` takes the index of its own weights instead of its
+    family's (with its family's slope). Saliences and capabilities as in ``anchors``.
     """
     cfg, groups_cfg = scenario.seeder, scenario.groups
     group = primary_groups(states, groups_cfg.order)
@@ -172,12 +175,13 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
             states, cfg.economic_weights or cfg.covariate_weights, cfg.log_covariates
         ),
     }
+    own = {c: covariate_index(states, w, cfg.log_covariates) for c, w in cfg.clause_weights.items()}
     n, k = len(states), agenda.k
     position = np.empty((n, k))
     weight = np.ones((n, k))
     for j, clause in enumerate(agenda.ids):
         family = "economic" if clause in economic else "governance"
-        x = index[family]
+        x = own[clause] if clause in own else index[family]
         slope = (
             cfg.economic_slope
             if family == "economic" and cfg.economic_slope is not None

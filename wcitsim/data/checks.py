@@ -35,6 +35,7 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
         ("seeder.covariate_weights", list(scenario.seeder.covariate_weights)),
         ("seeder.economic_weights", list(scenario.seeder.economic_weights)),
         ("seeder.log_covariates", list(scenario.seeder.log_covariates)),
+        *((f"seeder.clause_weights.{c}", list(w)) for c, w in scenario.seeder.clause_weights.items()),
     ):
         for name in names:
             if name not in numeric:
@@ -53,12 +54,27 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
             f"{src}: seeder.economic_slope: {scenario.seeder.economic_slope:g}, but only the 'tabled' seeder's "
             "economic clauses take it; expected seeder.name = 'tabled' with seeder.economic_clauses, or no economic_slope"
         )
+    if scenario.seeder.clause_weights and scenario.seeder.name != "tabled":
+        raise ScenarioError(
+            f"{src}: seeder.clause_weights: given, but seeder.name is {scenario.seeder.name!r} and only the "
+            "'tabled' seeder gives a clause its own index; expected seeder.name = 'tabled', or no clause_weights"
+        )
     clauses = {c.id for c in scenario.agenda.active}
-    for clause in scenario.seeder.economic_clauses:
-        if clause not in clauses:
+    for key, named in (
+        ("seeder.economic_clauses", scenario.seeder.economic_clauses),
+        ("seeder.clause_weights", tuple(scenario.seeder.clause_weights)),
+    ):
+        for clause in named:
+            if clause not in clauses:
+                raise ScenarioError(
+                    f"{src}: {key}: {clause!r} is not a clause on the table; expected one of "
+                    f"{', '.join(sorted(clauses))}"
+                )
+    for clause, weights in scenario.seeder.clause_weights.items():
+        if not any(weights.values()):
             raise ScenarioError(
-                f"{src}: seeder.economic_clauses: {clause!r} is not a clause on the table; expected one of "
-                f"{', '.join(sorted(clauses))}"
+                f"{src}: seeder.clause_weights.{clause}: no weight other than 0; expected at least one "
+                "covariate with a nonzero weight"
             )
     clause = scenario.chair.temperature_clause
     if clause and clause not in clauses:

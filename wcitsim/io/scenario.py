@@ -125,6 +125,9 @@ class Seeder:
     economic_weights: dict[str, float] = spec(factory=dict, lo=-10.0, hi=10.0, doc="its z-score weights")
     fit_economic_weights: bool = spec(False, doc="calibrate economic_weights (but the UNGA ideal point's)")
     economic_slope: float | None = spec(None, lo=0.0, hi=20.0, doc="its own γ, fitted where given ('tabled')")
+    clause_weights: dict[str, dict[str, float]] = spec(
+        factory=dict, lo=-10.0, hi=10.0, doc="per clause, the z-score weights of its own index ('tabled')"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,9 +135,7 @@ class Chair:
     policy: str = spec("compromise", doc="drafting policy: compromise, median, majority or final_acts")
     host: str = spec("ARE", doc="ISO3 code of the host (the chair's camp)")
     host_bias: float = spec(0.0, lo=0.0, hi=1.0, doc="pull of the draft toward the host's positions")
-    temperature_clause: str = spec(
-        "", doc="the clause on which the chair takes the temperature by a show of hands ('' for none)"
-    )
+    temperature_clause: str = spec("", doc="the clause of the chair's show of hands ('' for none)")
     temperature_session: int = spec(
         0,
         lo=0,
@@ -155,9 +156,7 @@ class Protocol:
     influence: float = spec(0.1, lo=0.0, hi=1.0, doc="pull of allies across groups per session")
     influence_bandwidth: float = spec(0.5, lo=0.01, hi=10.0, doc="UNGA ideal-point distance of an ally")
     concession: float = spec(0.3, lo=0.0, hi=1.0, doc="concession toward the draft at the deadline")
-    deadline_exponent: float = spec(
-        2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise near the deadline"
-    )
+    deadline_exponent: float = spec(2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise at the deadline")
     session_noise: float = spec(0.01, lo=0.0, hi=1.0, doc="sd of per-session position shocks")
     alignment: float = spec(
         0.0,
