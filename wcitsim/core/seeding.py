@@ -119,7 +119,6 @@ def seed_anchors(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Pat
     group = primary_groups(states, groups_cfg.order)
     index = covariate_index(states, cfg.covariate_weights, cfg.log_covariates)
     covariate_position = 1.0 / (1.0 + np.exp(cfg.covariate_slope * index))
-    own = {c: covariate_index(states, w, cfg.log_covariates) for c, w in cfg.clause_weights.items()}
     n, k = len(states), agenda.k
     position = np.repeat(covariate_position[:, None], k, axis=1)
     weight = np.ones((n, k))
