@@ -6,13 +6,14 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench data clean help
+.PHONY: run test lint bench data reproduce clean help
 
 help:
 	@echo "make run    set up .venv and run the baseline scenario"
 	@echo "make data   the data report"
 	@echo "make test   set up .venv with the dev extra, run ruff and the test suite"
 	@echo "make bench  run the benchmarks"
+	@echo "make reproduce  re-make every shipped validation and check it is identical (about 40 minutes)"
 
 # Find a Python >= 3.12 that actually runs (pyenv shims exist but may refuse).
 PYTHON_FOUND = $(shell for c in $$WCITSIM_PYTHON python3.13 python3.12 python3 python \
@@ -56,6 +57,9 @@ bench: $(STAMP)
 	@$(VENV)/bin/python benchmarks/memory_bench.py
 	@$(VENV)/bin/python benchmarks/class_bench.py
 	@$(VENV)/bin/python benchmarks/sweep_bench.py
+
+reproduce: $(STAMP)  # docs/validation's runs from their recorded commands, compared key by key
+	@$(VENV)/bin/python tools/reproduce.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
