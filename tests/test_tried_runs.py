@@ -148,3 +148,16 @@ def test_the_consensus_chair_s_folds_raise_persuasion_above_the_baseline_s(seed,
     assert min(tried) > max(base)
     assert f"{min(tried):.2f}–{max(tried):.2f}" == quoted and f"{min(base):.2f}–{max(base):.2f}" == baseline
     assert quoted in _section() and baseline in _section()
+
+
+def test_the_target_s_own_rule_on_the_tally_is_met_on_one_fold_seed():
+    """The target asks each count within ±10 of 77 / 33 / 8 (the scorecard's rule), stricter than rule (a)'s error:
+    access_alignment meets it on fold seed 0 (74–41–3) and not on fold seed 1 (43.5 no against 33)."""
+    met = []
+    for seed in (0, 1):
+        vote = _metrics(TRIED / f"access_alignment-s{seed}")["scores"][MODEL]["record_vote"]
+        met.append(all(abs(x - r) <= 10 for x, r in zip(vote["tally_scaled"], (77, 33, 8), strict=True)))
+        assert vote["mae"] <= 10
+    assert met == [True, False]
+    no = _metrics(TRIED / "access_alignment-s1")["scores"][MODEL]["record_vote"]["tally_scaled"][1]
+    assert f"{no:.1f}" == "43.5" and "casts 43.5 no against the\n  record's 33" in _section()
