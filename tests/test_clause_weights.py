@@ -116,3 +116,45 @@ def test_the_command_line_says_which_clause_in_one_line(tmp_path, capsys):
     assert len(err) == 1 and "seeder.clause_weights: 'access_rigth' is not a clause on the table" in err[0]
     assert "bad.toml" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_list_for_the_table_says_what_the_table_holds():
+    with pytest.raises(
+        ScenarioError, match=r"seeder\.clause_weights: \[1, 2\]; expected a table of tables of numbers$"
+    ):
+        load_scenario("wcit2012").replace(**{"seeder.clause_weights": [1, 2]})
+
+
+def test_an_empty_covariate_name_is_quoted():
+    scenario = load_scenario("wcit2012").replace(**{"seeder.clause_weights": {"access_right": {"": 1.0}}})
+    with pytest.raises(
+        ScenarioError, match=r"seeder\.clause_weights\.access_right: '' is not a numeric column"
+    ):
+        build_world(scenario, DATA)
+
+
+def test_a_log_covariate_that_may_be_zero_or_negative_is_refused_before_it_runs():
+    """log of a Polity score (−10 to 10) or of Internet use (0 to 100) is not defined everywhere: refused by name,
+    with the covariates that are positive by their schema; income (from 1) is accepted."""
+    base = load_scenario("wcit2012")
+    for name, lowest in (("polity5_score_2012", "-10"), ("internet_users_pct_2012", "0")):
+        bad = base.replace(**{"seeder.log_covariates": ["gdp_pc_ppp_2012", name]})
+        with pytest.raises(
+            ScenarioError, match=rf"seeder\.log_covariates: '{name}' may be {lowest} \(its lowest"
+        ):
+            build_world(bad, DATA)
+    assert "gdp_pc_ppp_2012" in base.seeder.log_covariates
+    build_world(base, DATA)
+
+
+def test_a_clause_dropped_from_the_table_may_stay_named_by_a_base_file():
+    """The baseline's prior names the right of access among the economic clauses; a variant that drops it runs
+    (the names are of a clause off the table), and a clause that was never on the agenda is still refused."""
+    dropped = load_scenario("access_alignment").replace(**{"agenda.drop": ["access_right"]})
+    world = build_world(dropped, DATA)
+    assert "access_right" not in world.agenda.ids
+    typo = dropped.replace(**{"seeder.economic_clauses": ["charging", "acess_right"]})
+    with pytest.raises(
+        ScenarioError, match=r"seeder\.economic_clauses: 'acess_right' is not a clause on the table"
+    ):
+        build_world(typo, DATA)

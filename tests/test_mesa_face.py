@@ -43,7 +43,12 @@ def test_the_mesa_face_is_the_vectorised_replication_of_the_same_seed(seed):
 
 @pytest.mark.parametrize(
     "name, protocol",
-    [("wcit2012", "single_text"), ("wcit2012", "compromise"), ("consensus_chair", "single_text")],
+    [
+        ("wcit2012", "single_text"),
+        ("wcit2012", "compromise"),
+        ("consensus_chair", "single_text"),
+        ("consensus_chair_aligned", "single_text"),  # a clause on its own index (seeder.clause_weights)
+    ],
 )
 def test_the_mesa_face_equals_the_vectorised_engine_on_the_baseline(name, protocol):
     scenario = load_scenario(name).replace(**{"protocol.name": protocol})

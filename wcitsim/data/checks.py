@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from wcitsim.data.schema import SCALE_COVARIATE
+from wcitsim.data.schema import SCALE_COVARIATE, STATES_COLUMNS, TIES_COLUMNS
 from wcitsim.errors import ScenarioError
 from wcitsim.io.scenario import Scenario
 
@@ -26,6 +26,12 @@ __all__ = [
     "scenario_folder",
     "seated_codes",
 ]
+
+
+#: Each numeric column's lowest allowed value, and those that are positive everywhere (a log covariate's).
+_LOWEST = {c.name: c.lo for c in (*STATES_COLUMNS, *TIES_COLUMNS) if c.kind in ("number", "binary")}
+_LOWEST.update({c.name: 0.0 for c in (*STATES_COLUMNS, *TIES_COLUMNS) if c.kind == "binary"})
+_POSITIVE = frozenset(name for name, lo in _LOWEST.items() if lo > 0)
 
 
 def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection[str]) -> None:
@@ -39,9 +45,17 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
     ):
         for name in names:
             if name not in numeric:
+                where = f"{key}.{name}:" if name.strip() else f"{key}: {name!r} is"
                 raise ScenarioError(
-                    f"{src}: {key}.{name}: not a numeric column of states.csv; expected one of {', '.join(numeric)}"
+                    f"{src}: {where} not a numeric column of states.csv; expected one of {', '.join(numeric)}"
                 )
+    for name in scenario.seeder.log_covariates:
+        lo = _LOWEST.get(name, float("-inf"))
+        if lo <= 0:
+            raise ScenarioError(
+                f"{src}: seeder.log_covariates: {name!r} may be {lo:g} (its lowest allowed value) and has no logarithm "
+                f"there; expected covariates whose values are all positive ({', '.join(sorted(_POSITIVE & set(numeric)))})"
+            )
     if scenario.seeder.fit_economic_weights and not set(scenario.seeder.economic_weights) - {SCALE_COVARIATE}:
         raise ScenarioError(
             f"{src}: seeder.fit_economic_weights: true, but seeder.economic_weights has no weight to fit "
@@ -60,12 +74,15 @@ def _check_columns(scenario: Scenario, numeric: Sequence[str], codes: Collection
             "'tabled' seeder gives a clause its own index; expected seeder.name = 'tabled', or no clause_weights"
         )
     clauses = {c.id for c in scenario.agenda.active}
+    dropped = {
+        c.id for c in scenario.agenda.clauses
+    } - clauses  # named by a base file, off the table here: no-op
     for key, named in (
         ("seeder.economic_clauses", scenario.seeder.economic_clauses),
         ("seeder.clause_weights", tuple(scenario.seeder.clause_weights)),
     ):
         for clause in named:
-            if clause not in clauses:
+            if clause not in clauses | dropped:
                 raise ScenarioError(
                     f"{src}: {key}: {clause!r} is not a clause on the table; expected one of "
                     f"{', '.join(sorted(clauses))}"

@@ -156,7 +156,7 @@ class Protocol:
     influence: float = spec(0.1, lo=0.0, hi=1.0, doc="pull of allies across groups per session")
     influence_bandwidth: float = spec(0.5, lo=0.01, hi=10.0, doc="UNGA ideal-point distance of an ally")
     concession: float = spec(0.3, lo=0.0, hi=1.0, doc="concession toward the draft at the deadline")
-    deadline_exponent: float = spec(2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise at the deadline")
+    deadline_exponent: float = spec(2.0, lo=0.0, hi=10.0, doc="how sharply concessions rise near the end")
     session_noise: float = spec(0.01, lo=0.0, hi=1.0, doc="sd of per-session position shocks")
     alignment: float = spec(
         0.0,

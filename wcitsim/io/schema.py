@@ -263,10 +263,11 @@ def _describe(kind: Any) -> str:
 
 
 def _plural(described: str) -> str:
-    """'a string' → 'strings', 'an integer' → 'integers'; 'true or false' stays as it is."""
+    """'a string' → 'strings', 'a table of numbers' → 'tables of numbers'; 'true or false' stays as it is."""
     for article in ("a ", "an "):
         if described.startswith(article) and " or " not in described:
-            return described.removeprefix(article) + "s"
+            head, of, rest = described.removeprefix(article).partition(" of ")
+            return f"{head}s{of}{rest}"
     return described
 
 
