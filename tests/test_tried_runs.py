@@ -78,9 +78,14 @@ def _expected(run: dict, baseline: dict | None) -> list[str]:
     ]
 
 
-CASES = [("baseline", 0), ("baseline", 1)] + [
-    (name, seed) for name in ("access_alignment", "consensus_chair_aligned") for seed in (0, 1)
-]
+#: The tables' run names and the folders in docs/validation/tried their rows come from.
+FOLDERS = {
+    "access_alignment": "access_alignment",
+    "consensus_chair_aligned": "consensus_chair_aligned",
+    "consensus_chair_aligned --hold signing.persuasion": "consensus_chair_aligned-held-persuasion",
+    "consensus_chair_aligned_unpersuaded": "consensus_chair_aligned_unpersuaded",
+}
+CASES = [("baseline", 0), ("baseline", 1)] + [(name, seed) for name in FOLDERS for seed in (0, 1)]
 
 
 @pytest.mark.parametrize(("name", "seed"), CASES)
@@ -90,17 +95,39 @@ def test_every_figure_of_the_tried_tables_is_the_shipped_runs(name, seed):
     if name == "baseline":
         run, baseline = _metrics(BASELINE[seed]), None
     else:
-        run, baseline = _metrics(TRIED / f"{name}-s{seed}"), _metrics(BASELINE[seed])
+        run, baseline = _metrics(TRIED / f"{FOLDERS[name]}-s{seed}"), _metrics(BASELINE[seed])
         assert (run["seed"], run["budget"], run["folds"]) == (seed, 150, 10)
+        assert run["held"] == (["signing.persuasion"] if "--hold" in name else [])
         assert run["fold_of"] == baseline["fold_of"]  # the same folds as the baseline's run
     assert rows[(name, seed)][2:] == _expected(run, baseline)
 
 
-@pytest.mark.parametrize("name", ["access_alignment", "consensus_chair_aligned"])
+@pytest.mark.parametrize("name", list(FOLDERS))
 def test_the_tried_runs_are_of_the_scenarios_as_they_are(name):
-    digest = load_scenario(ROOT / "scenarios" / f"{name}.toml").digest
+    digest = load_scenario(ROOT / "scenarios" / f"{name.split()[0]}.toml").digest
     for seed in (0, 1):
-        assert _metrics(TRIED / f"{name}-s{seed}")["scenario_digest"] == digest
+        assert _metrics(TRIED / f"{FOLDERS[name]}-s{seed}")["scenario_digest"] == digest
+
+
+def test_the_persuasion_test_s_prediction_is_what_the_shipped_runs_give():
+    """Persuasion off: adopted by a motion above 38 % and 26 % on both fold seeds (it is 100 %); held at 0.5: lower
+    than with persuasion fitted on both; and the scope matches the Final Acts in no replication without persuasion."""
+
+    def vote(folder: str, seed: int) -> dict:
+        return _metrics(TRIED / f"{folder}-s{seed}")["scores"][MODEL]["record_vote"]
+
+    fitted = [vote("consensus_chair_aligned", s)["share_adopted_by_motion"] for s in (0, 1)]
+    assert [round(100 * x) for x in fitted] == [38, 26]
+    off = [vote("consensus_chair_aligned_unpersuaded", s)["share_adopted_by_motion"] for s in (0, 1)]
+    high = [vote("consensus_chair_aligned-held-persuasion", s)["share_adopted_by_motion"] for s in (0, 1)]
+    assert all(o > f for o, f in zip(off, fitted, strict=True)) and off == [1.0, 1.0]
+    assert all(h < f for h, f in zip(high, fitted, strict=True))
+    for seed in (0, 1):
+        run = _metrics(TRIED / f"consensus_chair_aligned_unpersuaded-s{seed}")
+        assert run["scores"][MODEL]["text"]["clauses"]["scope"] == 0.0
+    assert re.search(
+        r"\*\*The prediction held\*\*: with persuasion off the clause is moved from the floor", _section()
+    )
 
 
 def test_the_rules_verdicts_are_what_the_shipped_runs_give():
