@@ -6,18 +6,19 @@ scratch folder, from the repository's root, and compares the new ``metrics.json`
 shipped one key by key: every score, interval, out-of-fold P(sign), calibrated coefficient
 and tally must be equal, to the last digit; only ``produced_by`` (the command's ``--out``
 and the git revision) may differ. The shipped field run (``wcitsim run``) is re-made by
-the test suite instead (tests/test_scorecard.py).
+the test suite instead (tests/test_scorecard.py); the synthetic-truth tables in
+docs/validation/synthetic_truth are re-made by ``python tools/synthetic_truth.py``, not here.
 
 Usage::
 
     python tools/reproduce.py --list                      # what would be re-made, and the commands
-    python tools/reproduce.py --quick                     # the budget-150 runs (about 2 minutes each on two cores)
-    python tools/reproduce.py                             # every shipped run (the budget-600 ones take 8-12 minutes each)
-    python tools/reproduce.py docs/validation/wcit2012    # one run (a folder or its metrics.json)
+    python tools/reproduce.py --quick                     # the runs of budget 150 (1.5 to 3.5 minutes each on two cores)
+    python tools/reproduce.py                             # every shipped run (the budget-600 ones take 11-12 minutes each)
+    python tools/reproduce.py docs/validation/wcit2012    # one run (a folder or its metrics.json, from here or the root)
 
-``make reproduce`` runs the whole set. Exit status 0 if every run re-made is identical, 1 if
-one differs (its first differing keys are printed), 2 for a path that is not a shipped
-validation with its command.
+``make reproduce`` runs the whole set (about 45 minutes on two cores). Exit status 0 if every
+run re-made is identical, 1 if one differs (its first differing keys are printed), 2 for a
+path that is not a validation's metrics.json with the command that made it.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def differences(a, b, path: str = "") -> list[str]:
 
 
 def _metrics(path: Path) -> Path:
+    """The metrics.json a path names, taken from the current folder or else from the repository's root."""
+    if not path.exists() and not path.is_absolute() and (ROOT / path).exists():
+        path = ROOT / path
     file = path / "metrics.json" if path.is_dir() else path
     if not file.is_file():
         raise Refused(f"{path}: no metrics.json; expected a shipped validation folder or its metrics.json")
@@ -129,15 +133,24 @@ def shipped_runs(quick: bool) -> list[Path]:
     return files
 
 
+def _name(file: Path) -> Path:
+    """A run's folder, relative to the repository's root where it lies inside it."""
+    folder = file.resolve().parent
+    return folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reproduce", description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="shipped validations (default: every one)")
-    parser.add_argument("--quick", action="store_true", help="only the runs of budget 150 or less")
+    parser.add_argument(
+        "--quick", action="store_true", help="only the runs of budget 150 or less (given or shipped)"
+    )
     parser.add_argument("--list", action="store_true", help="print what would be re-made, and stop")
     options = parser.parse_args(argv)
     try:
         files = [_metrics(p) for p in options.paths] if options.paths else shipped_runs(options.quick)
         jobs = [(file, *recorded(file)) for file in files]
+        jobs = [job for job in jobs if not options.quick or (job[1].get("budget") or 0) <= 150]
     except Refused as err:
         print(f"reproduce: {err}", file=sys.stderr)
         return 2
@@ -145,14 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         print("reproduce: no shipped validation to re-make", file=sys.stderr)
         return 2
     for file, _, args in jobs if options.list else ():
-        print(
-            f"{file.parent.relative_to(ROOT) if file.is_relative_to(ROOT) else file}: wcitsim {shlex.join(args)}"
-        )
+        print(f"{_name(file)}: wcitsim {shlex.join(args)}")
     if options.list:
         return 0
     failed = 0
     for file, shipped, args in jobs:
-        name = file.parent.relative_to(ROOT) if file.is_relative_to(ROOT) else file.parent
+        name = _name(file)
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="wcitsim-reproduce-") as scratch:
             try:
