@@ -188,3 +188,41 @@ def test_the_target_s_own_rule_on_the_tally_is_met_on_one_fold_seed():
     assert met == [True, False]
     no = _metrics(TRIED / "access_alignment-s1")["scores"][MODEL]["record_vote"]["tally_scaled"][1]
     assert f"{no:.1f}" == "43.5" and "casts 43.5 no against the\n  record's 33" in _section()
+
+
+def _consensus(folder: str, scenario: str, capsys) -> list[str]:
+    spec = importlib.util.spec_from_file_location("consensus_test", ROOT / "tools" / "consensus_test.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert (
+        tool.main([str(TRIED / folder / "metrics.json"), str(ROOT / "scenarios" / f"{scenario}.toml")]) == 0
+    )
+    mean = capsys.readouterr().out.strip().splitlines()[-1]
+    found = re.fullmatch(r"mean: objecting (\S+), voting no (\S+), yes \S+, moved (\d+)%", mean)
+    assert found, mean
+    return [found[1], found[2], found[3]]
+
+
+def test_the_objections_counted_fold_by_fold_are_the_docs(capsys):
+    """tools/consensus_test.py on the shipped runs gives the table's shares (a held coefficient at the middle of
+    its range, as the run held it); objections fall as persuasion rises, on both fold seeds."""
+    runs = {
+        "persuasion off": ("consensus_chair_aligned_unpersuaded", "consensus_chair_aligned_unpersuaded"),
+        "persuasion fitted": ("consensus_chair_aligned", "consensus_chair_aligned"),
+        "persuasion fixed at 0.5": ("consensus_chair_aligned-held-persuasion", "consensus_chair_aligned"),
+    }
+    section = _section()
+    objecting = {}
+    for label, (folder, scenario) in runs.items():
+        shares = [_consensus(f"{folder}-s{seed}", scenario, capsys) for seed in (0, 1)]
+        row = next(line for line in section.splitlines() if line.startswith(f"| {label}"))
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        assert cells[1:] == [
+            f"{shares[0][0]} / {shares[1][0]}",
+            f"{shares[0][1]} / {shares[1][1]}",
+            f"{shares[0][2]} % / {shares[1][2]} %",
+        ], label
+        objecting[label] = [float(s[0]) for s in shares]
+    for seed in (0, 1):
+        off, fitted, high = (objecting[k][seed] for k in runs)
+        assert off > fitted and off > high and off > 0.1

@@ -8,8 +8,8 @@ text (docs/model.md, "The conference"). A delegation *votes no* as soon as the
 for a delegation that prefers the 1988 text but cares little about the clause.
 
 For each training fold of a ``wcitsim validate`` run (its calibrated
-coefficients, from ``metrics.json``), this script plays the scenario with those
-coefficients and measures, on the clause (default ``access_right``) with its
+coefficients, from ``metrics.json``; those the run held, ``--hold``, at the middle
+of their range), this script plays the scenario with those coefficients and measures, on the clause (default ``access_right``) with its
 Final Acts option against 1988 and the capitals' instructions at the deadline,
 the share of the seated delegations that object (as the consensus test counts
 them: every delegation once), that would vote no and that would vote yes (on the
@@ -40,6 +40,7 @@ from wcitsim.core.world import build_world
 from wcitsim.data import load_dataset
 from wcitsim.errors import WcitsimError
 from wcitsim.io.scenario import load_scenario
+from wcitsim.validation.calibrate import hold
 
 
 def clause_shares(scenario, data, clause: str, reps: int, seed: int) -> dict:
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         scenario, data = load_scenario(args.scenario), load_dataset()
+        scenario = hold(scenario, metrics.get("held") or [])  # what the run held stays where it held it
         ids = [c.id for c in scenario.agenda.active]
         if args.clause not in ids:
             parser.error(f"--clause {args.clause!r}: not on the table; expected one of {', '.join(ids)}")
