@@ -422,7 +422,12 @@ def test_calibrate_holds_the_coefficients_named_at_the_middle_of_their_range(tmp
     out = tmp_path / "held.toml"
     args = ["calibrate", str(TOY), "--budget", "4", "--reps", "2", "--out", str(out)]
     assert main([*args, "--hold", "seeder.covariate_weights.*", "--hold", "signing.intercept"]) == 0
-    printed = capsys.readouterr().out
+    printed, said = capsys.readouterr()
+    # where each is held, beside the scenario's own value, so that a held value is never mistaken for the file's
+    toy = load_scenario(TOY)
+    assert said.startswith("holding at the middle of its range, not at the scenario's value: ")
+    assert f"signing.intercept = 0 (the scenario's {toy.signing.intercept:.4g})" in said
+    assert said.count("\n") == 1
     text = out.read_text()
     held = ["seeder.covariate_weights.fh_total_score", "seeder.covariate_weights.gdp_pc_ppp_2012",
             "signing.intercept"]  # fmt: skip

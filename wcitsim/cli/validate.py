@@ -78,7 +78,26 @@ def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:
                 f"--hold {pattern!r}: {scenario.source} fits no such coefficient; expected one of "
                 f"{', '.join(fitted)} (or a pattern such as 'seeder.covariate_weights.*')"
             )
-    return tuple(path for path in fitted if any(fnmatchcase(path, pattern) for pattern in args.hold))
+    held = tuple(path for path in fitted if any(fnmatchcase(path, pattern) for pattern in args.hold))
+    _say_held(scenario, held)
+    return held
+
+
+def _say_held(scenario, held: tuple[str, ...]) -> None:
+    """One line on standard error: where each held coefficient is held, beside the scenario's own value."""
+    from wcitsim.validation.calibrate import parameters_for
+    from wcitsim.validation.coefficients import current
+
+    at = [
+        f"{p.path} = {p.from_unit(p.centre):.4g} (the scenario's {current(scenario, p):.4g})"
+        for p in parameters_for(scenario)
+        if p.path in held
+    ]
+    if at:
+        print(
+            f"holding at the middle of its range, not at the scenario's value: {'; '.join(at)}",
+            file=sys.stderr,
+        )
 
 
 def _score_line(name: str, sc: dict, eligible: int, width: int = 30) -> str:
