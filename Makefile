@@ -13,7 +13,7 @@ help:
 	@echo "make data   the data report"
 	@echo "make test   set up .venv with the dev extra, run ruff and the test suite"
 	@echo "make bench  run the benchmarks"
-	@echo "make reproduce  re-make every shipped validation and check it is identical (about 45 minutes)"
+	@echo "make reproduce  re-make every shipped validation and check it is identical (about 40 minutes)"
 
 # Find a Python >= 3.12 that actually runs (pyenv shims exist but may refuse).
 PYTHON_FOUND = $(shell for c in $$WCITSIM_PYTHON python3.13 python3.12 python3 python \

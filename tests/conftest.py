@@ -1,9 +1,11 @@
-"""Shared fixtures: a writable copy of the shipped data folder, the teaching page's server, and a guard
-that fails the run when the tests leave a process running (a server, a sweep's workers)."""
+"""Shared fixtures: a writable copy of the shipped data folder, the teaching page's server, a loader for
+the scripts in tools/, and a guard that fails the run when the tests leave a process running (a server,
+a sweep's workers)."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -15,6 +17,18 @@ import psutil
 import pytest
 
 from wcitsim.data import default_data_dir
+
+#: The repository's root, whose tools/ folder holds the scripts :func:`load_tool` loads.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_tool(name: str):
+    """The script ``tools/<name>.py`` as a fresh module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
 
 #: The processes the tests left running, as the guard found them (pid and command line).
 LEFT_BEHIND = pytest.StashKey[list[str]]()

@@ -5,12 +5,12 @@ tools/objection_profile.py (the calibration's loss term by term, checked against
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_tool
 
 from wcitsim.data import load_dataset
 from wcitsim.io.scenario import load_scenario
@@ -19,10 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool(name="synthetic_truth"):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_tool(name)
 
 
 def test_the_synthetic_record_changes_the_known_decisions_only_and_says_so(tmp_path):

@@ -171,12 +171,9 @@ def test_a_batch_moves_the_same_on_one_thread_or_several(monkeypatch):
 
 
 def test_the_oracle_tool_needs_checkouts(capsys):
-    import importlib.util
+    from conftest import load_tool
 
-    path = DATA.parents[1] / "tools" / "regenerate_eu_oracles.py"
-    spec = importlib.util.spec_from_file_location("regenerate_eu_oracles", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("regenerate_eu_oracles")
     assert tool.main([]) == 2
     assert "no checkout given" in capsys.readouterr().err
     assert tool.python2_sum([0.1] * 10) == 0.9999999999999999  # one after the other, as Python 2 added

@@ -756,10 +756,8 @@ def test_the_generated_tests_tried_over_a_thousand_files():
 
 def test_fuzzed_data_folders_are_accepted_or_refused_in_one_line():
     """A short run of tools/fuzz_loaders.py (200 mutated data folders); run the tool for longer by hand."""
-    import importlib.util
+    from conftest import load_tool
 
-    spec = importlib.util.spec_from_file_location("fuzz_loaders", ROOT / "tools" / "fuzz_loaders.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool("fuzz_loaders")
     module.main(200)
     assert module.COUNT["tried"] == 200 and module.COUNT["refused"] > 0

@@ -3,12 +3,12 @@ shipped in docs/validation/tried: every figure, and the rule's verdict, read fro
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+from conftest import load_tool
 
 from wcitsim.data import load_dataset
 from wcitsim.io.scenario import load_scenario
@@ -21,12 +21,7 @@ MODEL, PREDICTED = "model (single_text)", "model, text predicted"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        "compare_validations", ROOT / "tools" / "compare_validations.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_tool("compare_validations")
 
 
 def _metrics(folder: Path) -> dict:
@@ -191,9 +186,7 @@ def test_the_target_s_own_rule_on_the_tally_is_met_on_one_fold_seed():
 
 
 def _consensus(folder: str, scenario: str, capsys) -> list[str]:
-    spec = importlib.util.spec_from_file_location("consensus_test", ROOT / "tools" / "consensus_test.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("consensus_test")
     assert (
         tool.main([str(TRIED / folder / "metrics.json"), str(ROOT / "scenarios" / f"{scenario}.toml")]) == 0
     )

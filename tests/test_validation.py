@@ -544,12 +544,9 @@ def test_explain_adds_up():
 def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
     """tools/compare_validations.py: a predictor identical in both runs differs by exactly 0; one that puts
     every known state nearer its decision is better, with an interval below 0; runs on other folds are refused."""
-    import importlib.util
+    from conftest import load_tool
 
-    path = Path(__file__).resolve().parents[1] / "tools" / "compare_validations.py"
-    spec = importlib.util.spec_from_file_location("compare_validations", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("compare_validations")
     record = load_dataset().record["decision"]
     known = record[record.isin(["signed", "not_signed"])]
     truth = (known == "signed").astype(float)
@@ -581,12 +578,9 @@ def test_two_validation_runs_are_compared_on_the_same_folds(tmp_path, capsys):
 def test_two_predictors_are_compared_state_by_state_within_runs(tmp_path, capsys):
     """tools/compare_validations.py --pair: per state, P(sign) under each predictor and the difference in
     squared error, averaged over the runs; known answers on two hand-made runs."""
-    import importlib.util
+    from conftest import load_tool
 
-    path = Path(__file__).resolve().parents[1] / "tools" / "compare_validations.py"
-    spec = importlib.util.spec_from_file_location("compare_validations", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("compare_validations")
     record = load_dataset().record["decision"]
     signer = record[record == "signed"].index[0]
     refuser = record[record == "not_signed"].index[0]

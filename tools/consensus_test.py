@@ -9,8 +9,8 @@ for a delegation that prefers the 1988 text but cares little about the clause.
 
 For each training fold of a ``wcitsim validate`` run (its calibrated
 coefficients, from ``metrics.json``; those the run held, ``--hold``, at the middle
-of their range), this script plays the scenario with those coefficients and measures, on the clause (default ``access_right``) with its
-Final Acts option against 1988 and the capitals' instructions at the deadline,
+of their range), this script plays the scenario with those coefficients and
+measures, on the clause (default ``access_right``) with its Final Acts option against 1988 and the capitals' instructions at the deadline,
 the share of the seated delegations that object (as the consensus test counts
 them: every delegation once), that would vote no and that would vote yes (on the
 same footing, so that the shares compare), and the share of replications in

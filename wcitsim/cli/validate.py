@@ -67,7 +67,8 @@ def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:
 
     from wcitsim.validation.calibrate import parameters_for
 
-    fitted = [p.path for p in parameters_for(scenario)]
+    parameters = parameters_for(scenario)
+    fitted = [p.path for p in parameters]
     if args.hold and getattr(args, "no_calibrate", False):
         raise UsageError(
             "--hold with --no-calibrate: nothing is fitted, so nothing can be held; drop one of them"
@@ -79,20 +80,15 @@ def _held(args: argparse.Namespace, scenario) -> tuple[str, ...]:
                 f"{', '.join(fitted)} (or a pattern such as 'seeder.covariate_weights.*')"
             )
     held = tuple(path for path in fitted if any(fnmatchcase(path, pattern) for pattern in args.hold))
-    _say_held(scenario, held)
+    _say_held(scenario, [p for p in parameters if p.path in held])
     return held
 
 
-def _say_held(scenario, held: tuple[str, ...]) -> None:
-    """One line on standard error: where each held coefficient is held, beside the scenario's own value."""
-    from wcitsim.validation.calibrate import parameters_for
+def _say_held(scenario, held) -> None:
+    """One line on standard error: where each held coefficient (a Parameter) is held, beside the scenario's value."""
     from wcitsim.validation.coefficients import current
 
-    at = [
-        f"{p.path} = {p.from_unit(p.centre):.4g} (the scenario's {current(scenario, p):.4g})"
-        for p in parameters_for(scenario)
-        if p.path in held
-    ]
+    at = [f"{p.path} = {p.from_unit(p.centre):.4g} (the scenario's {current(scenario, p):.4g})" for p in held]
     if at:
         print(
             f"holding at the middle of its range, not at the scenario's value: {'; '.join(at)}",

@@ -180,7 +180,7 @@ def seed_tabled(states: pd.DataFrame, agenda: AgendaArrays, scenario, base: Path
     weight = np.ones((n, k))
     for j, clause in enumerate(agenda.ids):
         family = "economic" if clause in economic else "governance"
-        x = own[clause] if clause in own else index[family]
+        x = own.get(clause, index[family])
         slope = (
             cfg.economic_slope
             if family == "economic" and cfg.economic_slope is not None
