@@ -49,11 +49,11 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 def free_port() -> int:
-    """A free TCP port on the loopback interface."""
+    """A free TCP port on every interface (the class server listens on 0.0.0.0, so loopback alone is not enough)."""
     import socket
 
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
 
 
